@@ -1,0 +1,27 @@
+"""JSON Schemas of every HAMLET file format, and the loaders that enforce them.
+
+This layer imports no torch: it reads YAML (keeping line and column), validates it
+against the schemas in this folder, and reports every problem as a
+:class:`~hamlet.schemas.errors.SpecError`.
+"""
+
+from .errors import CODES, Diagnostic, SpecError, render
+from .layout import ACTION_NAMES, ObservationField, ObservationLayout
+from .source import YamlDocument, load_yaml, parse_yaml
+from .validate import load_schema, parse_model, validate_document
+
+__all__ = [
+    "ACTION_NAMES",
+    "CODES",
+    "Diagnostic",
+    "ObservationField",
+    "ObservationLayout",
+    "SpecError",
+    "YamlDocument",
+    "load_schema",
+    "load_yaml",
+    "parse_model",
+    "parse_yaml",
+    "render",
+    "validate_document",
+]
