@@ -1,0 +1,161 @@
+"""Load a brain: a file, a built-in name, or in-memory data (a resolved spec).
+
+``extends`` is applied here: the base brain is loaded first and the file's keys
+are merged over it (mappings merge key by key, anything else replaces; a node
+whose ``kind`` changes is replaced whole; ``node: null`` deletes a node). The
+merged document remembers which file every value came from, so errors point at
+the built-in's line when that is where the problem is.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hamlet.configs import builtin_names, builtin_path
+from hamlet.schemas.errors import Diagnostic, SpecError, suggestion
+from hamlet.schemas.source import Position, YamlDocument, load_yaml
+from hamlet.schemas.validate import parse_model, validate_document
+
+from .spec import BrainSpec
+
+
+@dataclass(frozen=True)
+class BrainSource:
+    """A validated, typed brain spec and the document it was read from."""
+
+    spec: BrainSpec
+    doc: YamlDocument
+    path: Path | None
+    """The brain's file (None for in-memory data)."""
+
+
+def load_brain(source: str | Path) -> BrainSource:
+    """Load a brain file or a built-in brain by name (``simple_q``), applying ``extends``.
+
+    >>> load_brain("simple_q").spec.network["net"].kind
+    'q_head'
+    """
+    path = locate_brain(source)
+    doc = _load_with_bases(path, ())
+    return BrainSource(_typed(doc), doc, path)
+
+
+def brain_from_data(data: dict[str, Any], file: str = "<brain spec>") -> BrainSource:
+    """Validate in-memory brain data, such as a resolved spec stored in a checkpoint."""
+    doc = YamlDocument(file=file, text="", data=copy.deepcopy(data))
+    if not isinstance(doc.data, dict):
+        raise SpecError(Diagnostic("E102", "a brain spec must be a mapping", file=file))
+    doc.data.setdefault("name", "brain")
+    return BrainSource(_typed(doc), doc, None)
+
+
+def locate_brain(source: str | Path) -> Path:
+    """The file of ``source``: an existing path, or the YAML of a built-in brain."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if isinstance(source, str) and source in builtin_names():
+        return builtin_path(source)
+    looks_like_name = isinstance(source, str) and re.fullmatch(r"[A-Za-z0-9_]+", source)
+    hint = (
+        suggestion(str(source), builtin_names(), what="built-in brains")
+        if looks_like_name
+        else "check the path"
+    )
+    what = "file or built-in brain" if looks_like_name else "file"
+    raise SpecError(Diagnostic("E103", f"no such {what}: {source}", hint=hint, file=str(source)))
+
+
+def default_name(path: Path) -> str:
+    """``configs/L1/brain.yaml`` -> ``L1``; ``my_net.yaml`` -> ``my_net``."""
+    stem = path.resolve().parent.name if path.stem == "brain" else path.stem
+    name = re.sub(r"[^A-Za-z0-9_]", "_", stem)
+    return name if re.match(r"[A-Za-z]", name) else f"brain_{name}"
+
+
+def _typed(doc: YamlDocument) -> BrainSpec:
+    validate_document(doc, "brain")
+    return parse_model(doc, BrainSpec)
+
+
+def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> YamlDocument:
+    doc = load_yaml(path, display_name=_display(path))
+    own_name = isinstance(doc.data, dict) and "name" in doc.data
+    base_ref = doc.data.get("extends")
+    if isinstance(base_ref, str):
+        base_path = _locate_base(doc, base_ref, path)
+        if base_path.resolve() in {p.resolve() for p in (*chain, path)}:
+            cycle = " -> ".join(_display(p) for p in (*chain, path, base_path))
+            raise SpecError(
+                doc.diagnostic(
+                    "E126",
+                    f"`extends` loops back on itself: {cycle}",
+                    ("extends",),
+                    hint="remove `extends` from one of these files",
+                )
+            )
+        doc = merge_documents(_load_with_bases(base_path, (*chain, path)), doc)
+    if not own_name:
+        doc.data["name"] = default_name(path)
+    return doc
+
+
+def _locate_base(doc: YamlDocument, ref: str, path: Path) -> Path:
+    if ref in builtin_names():
+        return builtin_path(ref)
+    candidate = (path.parent / ref) if not Path(ref).is_absolute() else Path(ref)
+    if ref.endswith((".yaml", ".yml")) and candidate.is_file():
+        return candidate
+    raise SpecError(
+        doc.diagnostic(
+            "E126",
+            f"`extends: {ref}` names no built-in brain and no brain file",
+            ("extends",),
+            hint=suggestion(ref, builtin_names(), what="built-in brains")
+            + " (or give a path ending in .yaml, relative to this file)",
+        )
+    )
+
+
+def merge_documents(base: YamlDocument, override: YamlDocument) -> YamlDocument:
+    """``override`` applied on top of ``base``, keeping every value's source position."""
+
+    def tagged(table: dict[Any, Position], file: str) -> dict[Any, Position]:
+        return {p: Position(pos.line, pos.column, pos.file or file) for p, pos in table.items()}
+
+    return YamlDocument(
+        file=override.file,
+        text=override.text,
+        data=_merge(base.data, override.data, ()),
+        keys=tagged(base.keys, base.file) | tagged(override.keys, override.file),
+        values=tagged(base.values, base.file) | tagged(override.values, override.file),
+    )
+
+
+def _merge(base: Any, over: Any, path: tuple[str, ...]) -> Any:
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return copy.deepcopy(over)
+    is_node = len(path) == 2 and path[0] == "network"
+    if is_node and "kind" in over and over["kind"] != base.get("kind"):
+        return copy.deepcopy(over)
+    merged = copy.deepcopy(base)
+    for key, value in over.items():
+        if value is None and path == ("network",):
+            merged.pop(key, None)
+        elif key in merged:
+            merged[key] = _merge(merged[key], value, (*path, key))
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _display(path: Path) -> str:
+    """A path as users should see it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

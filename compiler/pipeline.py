@@ -1,0 +1,89 @@
+"""The whole pipeline in one call: load -> validate -> graph -> resolve -> emit -> module.
+
+>>> from hamlet.schemas import ObservationLayout
+>>> layout = ObservationLayout.from_shapes({"grid": (3, 3), "meters": (8,)}, 6)
+>>> brain = compile_brain("simple_q", layout=layout)
+>>> brain.instantiate()(torch.zeros(2, 17)).shape
+torch.Size([2, 6])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hamlet.schemas.errors import Diagnostic, SpecError
+from hamlet.schemas.layout import ObservationLayout
+
+from .emit import class_name, generate_source, load_class
+from .load import BrainSource, brain_from_data, load_brain
+from .resolve import ResolvedBrain, resolve_brain
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass
+class CompiledBrain:
+    """A resolved brain and its generated source; ``instantiate()`` builds the module."""
+
+    resolved: ResolvedBrain
+    source: str
+    class_name: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def spec_hash(self) -> str:
+        return self.resolved.spec_hash
+
+    @property
+    def layout(self) -> ObservationLayout:
+        return self.resolved.layout
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved spec (JSON-ready)."""
+        return self.resolved.to_dict()
+
+    @cached_property
+    def module_class(self) -> type[torch.nn.Module]:
+        return load_class(self.source, self.class_name, self.spec_hash)
+
+    def instantiate(self) -> torch.nn.Module:
+        """A fresh module with newly initialised weights (seed torch for repeatability)."""
+        return self.module_class()
+
+
+def compile_brain(
+    brain: str | Path | BrainSource,
+    *,
+    layout: ObservationLayout | None = None,
+) -> CompiledBrain:
+    """Compile a brain file, built-in name or loaded source against ``layout``."""
+    source = brain if isinstance(brain, BrainSource) else load_brain(brain)
+    resolved = resolve_brain(source, layout)
+    return CompiledBrain(
+        resolved,
+        generate_source(resolved),
+        class_name(resolved.spec.name),
+        list(resolved.warnings),
+    )
+
+
+def compile_resolved(data: dict[str, Any], *, expected_hash: str | None = None) -> CompiledBrain:
+    """Rebuild a brain from its resolved spec (as stored in checkpoints).
+
+    With ``expected_hash``, a spec whose hash differs raises :class:`SpecError`.
+    """
+    compiled = compile_brain(brain_from_data(data, file="<resolved spec>"))
+    if expected_hash is not None and compiled.spec_hash != expected_hash:
+        raise SpecError(
+            Diagnostic(
+                "E130",
+                f"the resolved spec hashes to {compiled.spec_hash}, not {expected_hash}",
+                hint="the spec was edited or corrupted; recompile it from its brain.yaml",
+                file="<resolved spec>",
+            )
+        )
+    return compiled
