@@ -1,0 +1,29 @@
+"""The brain compiler: ``brain.yaml`` -> validated spec -> graph -> resolved sizes ->
+generated PyTorch source -> module.
+
+>>> from hamlet.compiler import compile_brain
+>>> from hamlet.schemas import ObservationLayout
+>>> brain = compile_brain("simple_q", layout=ObservationLayout.from_shapes({"obs": (36,)}, 6))
+>>> brain.spec_hash.startswith("sha256:")
+True
+"""
+
+from hamlet.schemas.errors import Diagnostic, SpecError
+
+from .load import BrainSource, brain_from_data, load_brain
+from .pipeline import CompiledBrain, compile_brain, compile_resolved
+from .resolve import ResolvedBrain, resolve_brain, spec_hash
+
+__all__ = [
+    "BrainSource",
+    "CompiledBrain",
+    "Diagnostic",
+    "ResolvedBrain",
+    "SpecError",
+    "brain_from_data",
+    "compile_brain",
+    "compile_resolved",
+    "load_brain",
+    "resolve_brain",
+    "spec_hash",
+]

@@ -74,14 +74,14 @@ class _Writer:
             f'"""{self.name}: the Q-network of brain \'{brain.spec.name}\', written by hamletc.'
         ]
         if brain.spec.description:
-            lines += ["", *wrap(brain.spec.description.strip(), 84)]
+            lines += ["", *wrap(_docstring_safe(brain.spec.description.strip()), 84)]
         lines += ["", f"Spec hash:   {brain.spec_hash}", f"Observation: {layout.obs_dim} values"]
         lines += [
             f"    {f.name:<{width}}  {list(f.shape)!s:<8}  obs[:, {f.offset}:{f.end}]"
             for f in layout.fields
         ]
         lines += [
-            f"Actions:     {', '.join(layout.action_names)}",
+            f"Actions:     {_docstring_safe(', '.join(layout.action_names))}",
             "",
             "This file needs only torch. It is generated: edit the brain spec and recompile.",
             '"""',
@@ -216,6 +216,11 @@ class _Writer:
             for line in KINDS[node.kind].forward(node.name, node.spec, list(node.inputs)):
                 lines.append(_indent(line, 2))
         return lines
+
+
+def _docstring_safe(text: str) -> str:
+    """User text made safe inside a triple-quoted docstring."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def _indent(text: str, levels: int) -> str:

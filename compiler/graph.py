@@ -11,6 +11,7 @@ import keyword
 from dataclasses import dataclass, field
 
 import networkx as nx
+
 from hamlet.schemas.errors import Diagnostic, DiagnosticSink, suggestion
 from hamlet.schemas.source import YamlDocument
 

@@ -6,7 +6,8 @@ against the schemas in this folder, and reports every problem as a
 """
 
 from .errors import CODES, Diagnostic, SpecError, render
-from .layout import ACTION_NAMES, ObservationField, ObservationLayout
+from .layout import ACTION_NAMES, ObservationField, ObservationLayout, observation_layout
+from .pack import Pack, load_pack
 from .source import YamlDocument, load_yaml, parse_yaml
 from .validate import load_schema, parse_model, validate_document
 
@@ -16,10 +17,13 @@ __all__ = [
     "Diagnostic",
     "ObservationField",
     "ObservationLayout",
+    "Pack",
     "SpecError",
     "YamlDocument",
+    "load_pack",
     "load_schema",
     "load_yaml",
+    "observation_layout",
     "parse_model",
     "parse_yaml",
     "render",

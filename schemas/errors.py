@@ -110,7 +110,12 @@ class SpecError(ValueError):
             raise ValueError("SpecError needs at least one diagnostic")
         self.errors: list[Diagnostic] = sort_diagnostics(diagnostics)
         first = self.errors[0]
-        self.code, self.file, self.line, self.column = first.code, first.file, first.line, first.column
+        self.code, self.file, self.line, self.column = (
+            first.code,
+            first.file,
+            first.line,
+            first.column,
+        )
         self.path, self.hint = first.path, first.hint
         super().__init__("\n".join(str(d) for d in self.errors))
 
@@ -177,7 +182,8 @@ def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = F
         ("\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m") if color else ("",) * 5
     )
     tone = red if diagnostic.severity == "error" else yellow
-    head = f"{tone}{bold}{diagnostic.severity}[{diagnostic.code}]{reset}{bold}: {diagnostic.message}{reset}"
+    label = f"{tone}{bold}{diagnostic.severity}[{diagnostic.code}]{reset}"
+    head = f"{label}{bold}: {diagnostic.message}{reset}"
     where = f"  {blue}-->{reset} {diagnostic.location}"
     if diagnostic.path:
         where += f"  ({diagnostic.path})"

@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .pack import Pack
 
 ACTION_NAMES: tuple[str, ...] = ("UP", "DOWN", "LEFT", "RIGHT", "INTERACT", "WAIT")
 """The six actions of the town, in action-index order."""
@@ -68,8 +71,10 @@ class ObservationLayout:
             fields.append(field)
             offset = field.end
         if isinstance(actions, int):
-            names = ACTION_NAMES if actions == len(ACTION_NAMES) else tuple(
-                f"action_{i}" for i in range(actions)
+            names = (
+                ACTION_NAMES
+                if actions == len(ACTION_NAMES)
+                else tuple(f"action_{i}" for i in range(actions))
             )
         else:
             names = tuple(actions)
@@ -103,3 +108,32 @@ class ObservationLayout:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ObservationLayout:
         return cls.from_shapes([(f["name"], f["shape"]) for f in data["fields"]], data["actions"])
+
+
+def observation_layout(pack: Pack) -> ObservationLayout:
+    """The observation fields and actions of the world a config pack describes.
+
+    Full observability: ``grid`` (G, G), ``meters`` (M,), ``affordance`` (A + 1,),
+    ``temporal`` (4,). Partial: ``grid`` is the (W, W) window around the agent with
+    W = 2 * vision_range + 1, followed by ``position`` (2,) and the same three fields.
+    The affordance one-hot spans the whole vocabulary of affordances.yaml plus a
+    "none" slot, so it does not depend on which affordances are enabled.
+
+    >>> from hamlet.configs import pack_dir
+    >>> from hamlet.schemas import load_pack
+    >>> layout = observation_layout(load_pack(pack_dir("L2_partial_observability")))
+    >>> [(f.name, f.shape) for f in layout.fields][:2], layout.obs_dim
+    ([('grid', (5, 5)), ('position', (2,))], 54)
+    """
+    env = pack.training.environment
+    tail: list[tuple[str, tuple[int, ...]]] = [
+        ("meters", (len(pack.bars.meters),)),
+        ("affordance", (len(pack.affordances.affordances) + 1,)),
+        ("temporal", (len(TEMPORAL_FEATURES),)),
+    ]
+    if env.observability == "full":
+        head = [("grid", (env.grid_size, env.grid_size))]
+    else:
+        window = 2 * env.vision_range + 1
+        head = [("grid", (window, window)), ("position", (2,))]
+    return ObservationLayout.from_shapes([*head, *tail], ACTION_NAMES)

@@ -28,10 +28,12 @@ _MAX_NODES = 200_000  # guards against alias bombs; real specs have a few hundre
 
 @dataclass(frozen=True)
 class Position:
-    """1-based line and column in a source file."""
+    """1-based line and column in a source file (``file`` set when it differs from
+    the document's own, as in a brain merged from the one it ``extends``)."""
 
     line: int
     column: int
+    file: str | None = None
 
 
 @dataclass
@@ -70,7 +72,7 @@ class YamlDocument:
             code=code,
             message=message,
             hint=hint,
-            file=self.file,
+            file=(pos.file if pos and pos.file else self.file),
             line=pos.line if pos else None,
             column=pos.column if pos else None,
             path=format_path(path),

@@ -17,7 +17,7 @@ import pydantic
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .errors import Diagnostic, SpecError, suggestion
+from .errors import Diagnostic, SpecError, did_you_mean, suggestion
 from .source import YamlDocument, _yaml_type
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -60,6 +60,8 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
     path = list(error.absolute_path)
     kind = error.validator
     value = error.instance
+    if "propertyNames" in error.absolute_schema_path:
+        kind = "propertyNames"
     if kind in ("additionalProperties", "unevaluatedProperties"):
         allowed = _allowed_keys(error.schema)
         for extra in sorted(set(value) - set(allowed)):
@@ -72,7 +74,10 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
                 + " (remove the key if it is not meant to be here)",
             )
     elif kind == "required":
+        extras = set(value) - set(_allowed_keys(error.schema))
         for missing in [k for k in error.validator_value if k not in value]:
+            if did_you_mean(missing, extras):
+                continue  # a misspelt key; its unknown-key error says all there is to say
             example = _example(error.schema.get("properties", {}).get(missing, {}))
             yield doc.diagnostic(
                 "E111",
@@ -84,11 +89,13 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
     elif kind == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
+        what = _describe(error.schema)
         yield doc.diagnostic(
             "E112",
             f"expected {_article(expected)}, found {_yaml_type(value)} {_show(value)}",
             path,
-            hint=_describe(error.schema) or f"write {_article(expected)} here",
+            hint=f"write {_article(expected)} here"
+            + (f" ({what[0].lower()}{what[1:]})" if what else ""),
         )
     elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {
@@ -105,12 +112,12 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
         )
     elif kind in ("minItems", "maxItems", "minProperties", "maxProperties", "minLength"):
         bound = "at least" if kind.startswith("min") else "at most"
-        unit = "characters" if kind == "minLength" else "entries"
+        unit = "character" if kind == "minLength" else "entr"
         yield doc.diagnostic(
             "E113",
-            f"has {len(value)} {unit}; it needs {bound} {error.validator_value}",
+            f"has {_count(len(value), unit)}; it needs {bound} {error.validator_value}",
             path,
-            hint=f"give {bound} {error.validator_value} {unit}",
+            hint=f"give {bound} {_count(error.validator_value, unit)}",
         )
     elif kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
@@ -143,17 +150,15 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
 def _property_name_errors(
     doc: YamlDocument, error: ValidationError, path: list[Any]
 ) -> Iterator[Diagnostic]:
-    for sub in error.context or [error]:
-        name = sub.instance
-        yield doc.diagnostic(
-            "E114",
-            f"invalid name {_show(name)}" + (f" in '{_name(path)}'" if path else ""),
-            [*path, str(name)],
-            key=True,
-            hint=_describe(error.schema.get("propertyNames", {}))
-            or "use lowercase letters, digits and underscores, starting with a letter",
-        )
-        return
+    name = error.instance
+    yield doc.diagnostic(
+        "E114",
+        f"invalid name {_show(name)}" + (f" in '{_name(path)}'" if path else ""),
+        [*path, str(name)],
+        key=True,
+        hint=_describe(error.schema)
+        or "use lowercase letters, digits and underscores, starting with a letter",
+    )
 
 
 def _alternative_errors(
@@ -243,6 +248,12 @@ def _name(path: Sequence[Any]) -> str:
     return format_path(path)
 
 
+def _count(n: int, unit: str) -> str:
+    if unit == "entr":
+        return f"{n} {'entry' if n == 1 else 'entries'}"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
 def _article(word: str) -> str:
     names = {"object": "mapping", "array": "list", "null": "null"}
     word = " or ".join(names.get(w, w) for w in word.split(" or "))
@@ -275,9 +286,7 @@ def _data_path(data: Any, loc: list[Any]) -> list[Any]:
     """Drop the parts of a pydantic location that are not in the data (union tags)."""
     path: list[Any] = []
     for index, part in enumerate(loc):
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        if _has(data, part):
             data = data[part]
         elif index == len(loc) - 1:
             path.append(part)
@@ -286,3 +295,9 @@ def _data_path(data: Any, loc: list[Any]) -> list[Any]:
             continue
         path.append(part)
     return path
+
+
+def _has(data: Any, part: Any) -> bool:
+    if isinstance(data, dict):
+        return part in data
+    return isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)

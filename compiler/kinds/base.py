@@ -42,7 +42,7 @@ ACTIVATION_FUNCTIONS: dict[str, str] = {
 class NodeSpec(BaseModel):
     """Common base of the typed node specs: frozen, and unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def references(self) -> list[str]:
         """Names this node reads from (nodes or ``obs``/``obs.<field>``)."""

@@ -1,0 +1,249 @@
+"""``hamletc``: compile, check, draw and document brain specs.
+
+Exit codes: 0 success, 1 a spec error (rendered on stderr with the source line),
+2 a usage error. A mistake in a spec never shows a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hamlet.schemas.errors import Diagnostic, SpecError, render
+from hamlet.schemas.layout import ObservationLayout
+from hamlet.schemas.validate import load_schema
+
+from .diagram import dot, mermaid
+from .graph import build_graph
+from .load import BrainSource, load_brain
+from .pipeline import CompiledBrain, compile_brain
+from .summary import format_table, summarize, summary_json
+
+SCHEMA_NAMES = ("brain", "training", "bars", "affordances", "cascades")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args, parser)
+    except SpecError as error:
+        _print_diagnostics(error.errors)
+        return 1
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def _compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    results = []
+    for path in args.brains:
+        brain, world = _compile_one(path, args, parser)
+        module = brain.instantiate()
+        rows = summarize(brain, module)
+        results.append((brain, rows))
+        if not args.json:
+            print(format_table(brain, rows, world=world))
+        if args.out:
+            many = len(args.brains) > 1
+            target = Path(args.out) / brain.resolved.spec.name if many else Path(args.out)
+            written = _write_outputs(brain, target)
+            if not args.json:
+                print(f"wrote {', '.join(str(w) for w in written)}")
+        if not args.json and len(args.brains) > 1:
+            print()
+    if args.json:
+        data = [summary_json(b, rows) for b, rows in results]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+    return 0
+
+
+def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    failed = False
+    for path in args.brains:
+        try:
+            source = load_brain(path)
+            layout, world = _layout_for(source, args, parser)
+            if layout is None and source.spec.observation.fields is None:
+                graph = build_graph(source.doc, source.spec)
+                _print_diagnostics(graph.warnings)
+                print(f"ok  {path}: structure checked (no world, so sizes were not checked)")
+                continue
+            brain = compile_brain(source, layout=layout)
+            _print_diagnostics(brain.warnings)
+            where = f" in world {world}" if world else ""
+            print(
+                f"ok  {path}: {brain.resolved.spec.name}{where}, obs {brain.layout.obs_dim} -> "
+                f"{brain.layout.num_actions} actions, {brain.spec_hash}"
+            )
+        except SpecError as error:
+            _print_diagnostics(error.errors)
+            failed = True
+    return 1 if failed else 0
+
+
+def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    brain, _ = _compile_one(args.brain, args, parser)
+    print(dot(brain.resolved) if args.dot else mermaid(brain.resolved), end="")
+    return 0
+
+
+def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    print(json.dumps(load_schema(args.kind), indent=2))
+    return 0
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _compile_one(
+    path: str, args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[CompiledBrain, str | None]:
+    source = load_brain(path)
+    layout, world = _layout_for(source, args, parser)
+    brain = compile_brain(source, layout=layout)
+    _print_diagnostics(brain.warnings)
+    return brain, world
+
+
+def _layout_for(
+    source: BrainSource, args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[ObservationLayout | None, str | None]:
+    """The observation layout to size the brain against, and the world's name."""
+    if args.world and args.obs:
+        parser.error("give either --world or --obs, not both")
+    if args.obs:
+        return ObservationLayout.from_shapes(args.obs, args.actions or 0), None
+    pack_dir = Path(args.world) if args.world else _enclosing_pack(source)
+    if pack_dir is None:
+        if args.actions:
+            parser.error("--actions needs --obs (or use --world)")
+        return None, None
+    from hamlet.schemas import load_pack, observation_layout
+
+    pack = load_pack(pack_dir)
+    return observation_layout(pack), pack.name
+
+
+def _enclosing_pack(source: BrainSource) -> Path | None:
+    """A brain inside a config pack (a folder with training.yaml) uses that pack's world."""
+    if source.path is None:
+        return None
+    folder = source.path.resolve().parent
+    return folder if (folder / "training.yaml").is_file() else None
+
+
+def _write_outputs(brain: CompiledBrain, target: Path) -> list[Path]:
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        resolved, model = target / "resolved.json", target / "model.py"
+        resolved.write_text(json.dumps(brain.to_dict(), indent=2) + "\n", encoding="utf-8")
+        model.write_text(brain.source, encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(
+            Diagnostic("E103", f"cannot write to {target}: {exc.strerror}", file=str(target))
+        ) from None
+    return [resolved, model]
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    for diagnostic in diagnostics:
+        print(render(diagnostic, color=color), file=sys.stderr)
+        print(file=sys.stderr)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    if errors > 1:
+        print(f"{errors} errors", file=sys.stderr)
+
+
+def _obs_field(text: str) -> tuple[str, tuple[int, ...]]:
+    match = re.fullmatch(r"([a-z][a-z0-9_]*)=(\d+(?:x\d+){0,2})", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=SHAPE (e.g. meters=8 or grid=5x5)")
+    shape = tuple(int(n) for n in match.group(2).split("x"))
+    if 0 in shape:
+        raise argparse.ArgumentTypeError(f"'{text}': sizes must be positive")
+    return match.group(1), shape
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hamletc",
+        description="Compile brain.yaml specs into PyTorch Q-networks.",
+        epilog="Exit codes: 0 ok, 1 spec error, 2 usage error. "
+        "Docs: docs/brain.md (the spec), docs/errors.md (error codes).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def world_options(sub: argparse.ArgumentParser) -> None:
+        group = sub.add_argument_group(
+            "observation layout",
+            "A brain inside a config pack uses that pack's world; otherwise give one here "
+            "(or write an `observation:` section in the brain).",
+        )
+        group.add_argument("--world", metavar="PACK_DIR", help="size the brain for this pack")
+        group.add_argument(
+            "--obs",
+            metavar="NAME=SHAPE",
+            type=_obs_field,
+            action="append",
+            help="an observation field, in vector order (repeat), e.g. --obs grid=5x5",
+        )
+        group.add_argument("--actions", metavar="N", type=_positive, help="number of actions")
+
+    brains_help = "brain.yaml files or built-in brain names (simple_q, recurrent_spatial_q)"
+    sub = commands.add_parser(
+        "compile",
+        help="compile brains: print a summary, write resolved.json and model.py",
+        description="Compile brains: print a per-node summary; with -o, write the resolved "
+        "spec (resolved.json) and the generated standalone PyTorch module (model.py).",
+    )
+    sub.add_argument("brains", nargs="+", metavar="BRAIN", help=brains_help)
+    world_options(sub)
+    sub.add_argument("-o", "--out", metavar="OUT_DIR", help="write resolved.json and model.py here")
+    sub.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sub.set_defaults(run=_compile)
+
+    sub = commands.add_parser(
+        "check", help="validate brains without building them", description="Validate brains."
+    )
+    sub.add_argument("brains", nargs="+", metavar="BRAIN", help=brains_help)
+    world_options(sub)
+    sub.set_defaults(run=_check)
+
+    sub = commands.add_parser(
+        "graph",
+        help="print a brain's graph (Mermaid, or DOT with --dot)",
+        description="Print the brain's node graph as a Mermaid flowchart or Graphviz DOT.",
+    )
+    sub.add_argument("brain", metavar="BRAIN", help="a brain.yaml file or built-in brain name")
+    world_options(sub)
+    sub.add_argument("--dot", action="store_true", help="print Graphviz DOT instead of Mermaid")
+    sub.set_defaults(run=_graph)
+
+    sub = commands.add_parser(
+        "schema",
+        help="print a JSON Schema (brain by default)",
+        description="Print the JSON Schema of a HAMLET file format.",
+    )
+    sub.add_argument("kind", nargs="?", default="brain", choices=SCHEMA_NAMES)
+    sub.set_defaults(run=_schema)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

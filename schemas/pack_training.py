@@ -1,0 +1,172 @@
+"""Typed model of a config pack's ``training.yaml``: environment, curriculum, exploration, run.
+
+It mirrors ``training.schema.json`` (same keys, same defaults; a test keeps them in
+sync). The brain's network and its learning hyperparameters are in brain.yaml.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .pack_world import ConfigModel, MeterAmounts
+
+
+class ActionCosts(ConfigModel):
+    """Meter costs of each kind of action, applied exactly as written."""
+
+    move: MeterAmounts
+    """Costs of one step UP, DOWN, LEFT or RIGHT."""
+    wait: MeterAmounts
+    """Costs of one WAIT; its energy cost is below a move's."""
+    interact: MeterAmounts = Field(default_factory=dict)
+    """Costs of one INTERACT, on top of the affordance's own."""
+
+
+class Environment(ConfigModel):
+    """The town: size, what the agent sees, which affordances exist, what actions cost."""
+
+    grid_size: int
+    """Cells on each side of the square grid."""
+    observability: Literal["full", "partial"] = "full"
+    """``full``: the whole grid; ``partial``: a window around the agent plus its position."""
+    vision_range: int = 2
+    """Cells visible in each direction under partial observability."""
+    temporal_mechanics: bool = False
+    """Day clock, opening hours and multi-tick interactions."""
+    enabled_affordances: Literal["all"] | tuple[str, ...] = "all"
+    """Affordances placed on the grid: ``all`` or names from affordances.yaml."""
+    agent_lifespan: int = 1000
+    """Age in steps at which the agent retires (+1.0 reward)."""
+    max_steps_per_episode: int = 500
+    """Steps after which an episode is cut off (not a death)."""
+    affordance_layout: Literal["fixed", "per_episode"] = "fixed"
+    """Place affordances once per run (from the seed) or at every reset."""
+    action_costs: ActionCosts
+    """Meter costs of moving, waiting and interacting."""
+
+
+class Stage(ConfigModel):
+    """One curriculum stage and what it changes."""
+
+    name: str
+    """Short name shown in logs and the viewer."""
+    depletion_multiplier: float
+    """Factor on every meter's base depletion (1.0 is full difficulty)."""
+    description: str = ""
+    """One line saying what the stage is meant to teach."""
+
+
+class Curriculum(ConfigModel):
+    """How difficulty follows the agent's progress, decided once per completed episode."""
+
+    kind: Literal["adversarial", "static"] = "adversarial"
+    """``adversarial`` advances and retreats; ``static`` stays at ``initial_stage``."""
+    window: int = 100
+    """Recent completed episodes whose mean survival fraction decides a move."""
+    advance_survival: float = 0.7
+    """Mean survival fraction (steps / max_steps_per_episode) above which it advances."""
+    retreat_survival: float = 0.3
+    """Mean survival fraction below which it retreats."""
+    entropy_gate: float = 0.5
+    """Normalized policy entropy that must be undercut to advance."""
+    min_episodes_at_stage: int = 100
+    """Completed episodes to play at a stage before it may change."""
+    initial_stage: int = 1
+    """Stage (1-based) a run starts at."""
+    stages: tuple[Stage, ...]
+    """Stages from easiest to hardest."""
+
+
+class Epsilon(ConfigModel):
+    """Epsilon-greedy schedule: ``epsilon = max(min, epsilon * decay)`` after every episode."""
+
+    start: float = 1.0
+    """Probability of a random action in the first episode."""
+    decay: float = 0.99
+    """Factor applied after each episode."""
+    min: float = 0.01
+    """Floor of epsilon."""
+
+
+class Rnd(ConfigModel):
+    """Random Network Distillation: novelty = error of a trained predictor vs a frozen net."""
+
+    enabled: bool = True
+    """False trains on the extrinsic reward alone."""
+    embed_dim: int = 128
+    """Output size of both RND networks."""
+    hidden: tuple[int, ...] = (256, 128)
+    """Hidden layer sizes of both RND networks."""
+    learning_rate: float = 0.0001
+    """Adam learning rate of the predictor."""
+    train_batch: int = 128
+    """Observations collected per predictor update."""
+
+
+class Intrinsic(ConfigModel):
+    """Weight of the novelty bonus, annealed once survival is consistent."""
+
+    initial_weight: float = 0.1
+    """Weight at the start of the run."""
+    min_weight: float = 0.0
+    """Floor of the weight."""
+    decay_rate: float = 0.99
+    """Factor applied when an episode passes the annealing test."""
+    variance_threshold: float = 100
+    """Survival-steps variance over the window below which survival is consistent."""
+    survival_window: int = 100
+    """Recent completed episodes the annealing test looks at."""
+    min_mean_survival: float = 50
+    """Mean survival steps over the window above which the weight may anneal."""
+
+
+class Exploration(ConfigModel):
+    """Epsilon-greedy actions plus an RND novelty bonus."""
+
+    epsilon: Epsilon
+    """The epsilon schedule."""
+    rnd: Rnd
+    """The novelty networks."""
+    intrinsic: Intrinsic
+    """The weight of the novelty bonus."""
+
+
+class Run(ConfigModel):
+    """Length of the run, its seed and its checkpoints."""
+
+    max_episodes: int
+    """Episodes to train for."""
+    seed: int = 0
+    """Seed of every random choice; the same seed gives the same run."""
+    checkpoint_every: int = 100
+    """Episodes between two checkpoints."""
+    keep_checkpoints: int = 5
+    """Most recent checkpoints kept on disk (0 keeps all)."""
+
+
+class Recording(ConfigModel):
+    """Which episodes are written to disk for replay."""
+
+    enabled: bool = False
+    """Record episodes for ``hamlet replay``."""
+    periodic_every: int = 100
+    """Record every episode whose number is a multiple of this."""
+
+
+class Training(ConfigModel):
+    """The contents of ``training.yaml`` (brain.yaml holds the network and its learning)."""
+
+    version: Literal[1]
+    """Format version of the file."""
+    environment: Environment
+    """The town."""
+    curriculum: Curriculum
+    """The difficulty schedule."""
+    exploration: Exploration
+    """How the agent explores."""
+    run: Run
+    """Length, seed and checkpoints of the run."""
+    recording: Recording = Recording()
+    """Episode recording (off unless configured)."""
