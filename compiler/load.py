@@ -88,8 +88,8 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> YamlDocument:
     base_ref = doc.data.get("extends")
     if isinstance(base_ref, str):
         base_path = _locate_base(doc, base_ref, path)
-        if base_path.resolve() in {p.resolve() for p in (*chain, path)}:
-            cycle = " -> ".join(_display(p) for p in (*chain, path, base_path))
+        if base_path.resolve() in chain or base_path.resolve() == path.resolve():
+            cycle = " -> ".join(_display(p) for p in (*chain, path.resolve(), base_path))
             raise SpecError(
                 doc.diagnostic(
                     "E126",
@@ -98,7 +98,7 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> YamlDocument:
                     hint="remove `extends` from one of these files",
                 )
             )
-        doc = merge_documents(_load_with_bases(base_path, (*chain, path)), doc)
+        doc = merge_documents(_load_with_bases(base_path, (*chain, path.resolve())), doc)
     if not own_name:
         doc.data["name"] = default_name(path)
     return doc
@@ -130,7 +130,7 @@ def merge_documents(base: YamlDocument, override: YamlDocument) -> YamlDocument:
     return YamlDocument(
         file=override.file,
         text=override.text,
-        data=_merge(base.data, override.data, ()),
+        data=_merge(_copy(base.data), override.data, ()),
         keys=tagged(base.keys, base.file) | tagged(override.keys, override.file),
         values=tagged(base.values, base.file) | tagged(override.values, override.file),
     )
@@ -138,19 +138,28 @@ def merge_documents(base: YamlDocument, override: YamlDocument) -> YamlDocument:
 
 def _merge(base: Any, over: Any, path: tuple[str, ...]) -> Any:
     if not (isinstance(base, dict) and isinstance(over, dict)):
-        return copy.deepcopy(over)
+        return _copy(over)
     is_node = len(path) == 2 and path[0] == "network"
     if is_node and "kind" in over and over["kind"] != base.get("kind"):
-        return copy.deepcopy(over)
-    merged = copy.deepcopy(base)
+        return _copy(over)
+    merged = dict(base)  # values of `base` are fresh copies already; only keys change here
     for key, value in over.items():
         if value is None and path == ("network",):
             merged.pop(key, None)
         elif key in merged:
             merged[key] = _merge(merged[key], value, (*path, key))
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = _copy(value)
     return merged
+
+
+def _copy(data: Any) -> Any:
+    """Copy plain YAML data (dicts, lists, scalars); much cheaper than deepcopy."""
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
 
 
 def _display(path: Path) -> str:

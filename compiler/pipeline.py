@@ -1,5 +1,6 @@
 """The whole pipeline in one call: load -> validate -> graph -> resolve -> emit -> module.
 
+>>> import torch
 >>> from hamlet.schemas import ObservationLayout
 >>> layout = ObservationLayout.from_shapes({"grid": (3, 3), "meters": (8,)}, 6)
 >>> brain = compile_brain("simple_q", layout=layout)

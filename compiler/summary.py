@@ -30,6 +30,8 @@ def summarize(brain: CompiledBrain, module: torch.nn.Module) -> list[NodeRow]:
         sub = getattr(module, node.name, None)
         params = sum(p.numel() for p in sub.parameters()) if sub is not None else 0
         refs = ", ".join(i.ref for i in node.inputs)
+        if len(refs) > 32:  # a wide concat: name the first input, count the rest
+            refs = f"{node.inputs[0].ref} +{len(node.inputs) - 1} more"
         rows.append(
             NodeRow(
                 node.name,
@@ -47,7 +49,7 @@ def _input_shape(kind: str, inputs: Any) -> str:
     if kind == "conv":
         shape = inputs[0].shape
         return str(list(shape) if len(shape) == 3 else [1, *shape])
-    return " + ".join(f"[{i.size}]" for i in inputs)
+    return "+".join(f"[{i.size}]" for i in inputs)
 
 
 def format_table(brain: CompiledBrain, rows: list[NodeRow], *, world: str | None = None) -> str:

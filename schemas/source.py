@@ -1,29 +1,29 @@
 """Load YAML into plain Python data while remembering where every value came from.
 
-:func:`load_yaml` uses ruamel.yaml's round-trip loader (which keeps line and
-column of every key and item) and returns a :class:`YamlDocument`: the data as
-plain ``dict``/``list``/scalars plus an index from YAML path to source position,
-so that any later stage can point at the exact key or value it objects to.
+:func:`load_yaml` reads the parser events of ruamel.yaml (each knows its line and
+column) and builds a :class:`YamlDocument`: the data as plain ``dict``/``list``/
+scalars (YAML 1.2 core schema) plus an index from YAML path to source position, so
+that any later stage can point at the exact key or value it objects to.
 """
 
 from __future__ import annotations
 
-import datetime
 import io
-from collections.abc import Sequence
+import itertools
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import Diagnostic, SpecError
 
 PathKey = tuple[str | int, ...]
-_MAX_NODES = 200_000  # guards against alias bombs; real specs have a few hundred nodes
+_MAX_NODES = 200_000
+_STR = "tag:yaml.org,2002:str"  # guards against alias bombs; real specs have a few hundred nodes
 
 
 @dataclass(frozen=True)
@@ -110,19 +110,23 @@ def load_yaml(path: str | Path, *, display_name: str | None = None) -> YamlDocum
 
 def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
     """Parse YAML text; syntax errors and duplicate keys become :class:`SpecError`."""
-    yaml = YAML(typ="rt")
+    doc = YamlDocument(file=file, text=text, data=None)
+    # libyaml's C parser (ruamel.yaml.clib) turns the text into events, each with its
+    # line and column; _Composer builds plain data from them. This is several times
+    # faster than ruamel's own composer and constructor, which resolve every scalar
+    # through generic machinery we do not need.
+    events = YAML(typ="safe", pure=False).parse(io.StringIO(text))
     try:
-        root = yaml.load(io.StringIO(text))
-    except DuplicateKeyError as exc:
-        raise SpecError(_marked(exc, file, "E101", _duplicate_message(exc))) from None
+        root = _Composer(doc, events).document()
+    except SpecError:
+        raise
     except MarkedYAMLError as exc:
         raise SpecError(_marked(exc, file, "E100", _syntax_message(exc))) from None
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise SpecError(
             Diagnostic("E100", f"invalid YAML: {exc}", hint="fix the YAML syntax", file=file)
         ) from None
-    doc = YamlDocument(file=file, text=text, data=None)
-    if not isinstance(root, CommentedMap):
+    if not isinstance(root, dict):
         found = "an empty file" if root is None else f"a {_yaml_type(root)}"
         raise SpecError(
             Diagnostic(
@@ -134,90 +138,195 @@ def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
                 column=1,
             )
         )
-    doc.data = _Converter(doc).convert(root, ())
+    doc.data = root
     return doc
 
 
-class _Converter:
-    """Turns ruamel's commented containers into plain data, recording positions."""
+class _Composer:
+    """Builds plain data from parser events, recording the position of every value."""
 
-    def __init__(self, doc: YamlDocument) -> None:
+    def __init__(self, doc: YamlDocument, events: Iterator[Any]) -> None:
         self.doc = doc
-        self.count = 0
-        self.active: set[int] = set()
+        self.events = events
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.size = 0
 
-    def convert(self, node: Any, path: PathKey) -> Any:
-        self.count += 1
-        if self.count > _MAX_NODES:
-            raise SpecError(self.doc.diagnostic("E100", "document is too large", path))
-        if isinstance(node, CommentedMap | CommentedSeq):
-            if id(node) in self.active:
-                raise SpecError(self.doc.diagnostic("E100", "recursive YAML alias", path))
-            self.active.add(id(node))
-            try:
-                if isinstance(node, CommentedMap):
-                    return self._mapping(node, path)
-                return self._sequence(node, path)
-            finally:
-                self.active.discard(id(node))
-        return _scalar(node)
+    def document(self) -> Any:
+        kinds = [type(e).__name__ for e in itertools.islice(self.events, 2)]
+        if kinds == ["StreamStartEvent", "StreamEndEvent"]:
+            return None
+        root = self.value(self._next(), ())
+        end = type(self._next()).__name__
+        if end == "DocumentEndEvent" and type(self._next()).__name__ != "StreamEndEvent":
+            raise SpecError(
+                self.doc.diagnostic(
+                    "E100",
+                    "the file holds more than one YAML document",
+                    hint="remove the `---` separators: one file, one document",
+                )
+            )
+        return root
 
-    def _mapping(self, node: CommentedMap, path: PathKey) -> dict[str, Any]:
+    def _next(self) -> Any:
+        return next(self.events)
+
+    def value(self, event: Any, path: PathKey) -> Any:
+        kind = type(event).__name__
+        if kind == "AliasEvent":
+            return self._alias(event, path)
+        anchor = event.anchor
+        start = self.size
+        if kind == "ScalarEvent":
+            self.size += 1
+            result = self._scalar(event, path)
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+            if anchor:
+                self.open_anchors.add(anchor)
+            result = (
+                self._mapping(event, path)
+                if kind == "MappingStartEvent"
+                else self._sequence(event, path)
+            )
+            self.open_anchors.discard(anchor)
+        else:
+            raise SpecError(self.doc.diagnostic("E100", f"unexpected YAML {kind}", path))
+        if self.size > _MAX_NODES:
+            raise SpecError(self.doc.diagnostic("E100", "the document is too large", path))
+        if anchor:
+            self.anchors[anchor] = (result, self.size - start)
+        return result
+
+    def _alias(self, event: Any, path: PathKey) -> Any:
+        if event.anchor in self.open_anchors:
+            raise SpecError(self.doc.diagnostic("E100", "a YAML alias refers to itself", path))
+        if event.anchor not in self.anchors:
+            raise SpecError(
+                Diagnostic(
+                    "E100",
+                    f"unknown YAML alias *{event.anchor}",
+                    hint=f"define `&{event.anchor}` before using it",
+                    file=self.doc.file,
+                    **_place(event),
+                )
+            )
+        value, size = self.anchors[event.anchor]
+        self.size += size  # aliases share data, but later stages walk every copy
+        if self.size > _MAX_NODES:
+            raise SpecError(self.doc.diagnostic("E100", "the document is too large", path))
+        return value
+
+    def _mapping(self, start: Any, path: PathKey) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key in node:
-            here = (*path, str(key))
-            key_pos = _lc(node.lc.key, key)
-            if key_pos:
-                self.doc.keys[here] = key_pos
-            value_pos = _lc(node.lc.value, key)
-            if value_pos:
-                self.doc.values[here] = value_pos
+        first_line: dict[str, int] = {}
+        while True:
+            event = self._next()
+            if type(event).__name__ == "MappingEndEvent":
+                return out
+            key = self.value(event, path) if type(event).__name__ == "ScalarEvent" else event
+            position = Position(**_place(event))
+            here = (*path, str(key) if isinstance(key, str | int | float | bool) else "?")
+            self.doc.keys[here] = position
             if not isinstance(key, str):
                 raise SpecError(
                     self.doc.diagnostic(
                         "E112",
-                        f"mapping keys must be text, found {_yaml_type(key)} {key!r}",
+                        f"mapping keys must be text, found {_yaml_type(key)}",
                         here,
                         key=True,
                         hint="write the key as a plain name",
                     )
                 )
-            out[key] = self.convert(node[key], here)
-        return out
+            if key in first_line:
+                raise SpecError(
+                    Diagnostic(
+                        "E101",
+                        f"duplicate key '{key}' (first written on line {first_line[key]})",
+                        hint="remove one of the two entries (other tools would silently keep "
+                        "only the last)",
+                        file=self.doc.file,
+                        path=format_path(here),
+                        **_place(event),
+                    )
+                )
+            first_line[key] = position.line
+            value_event = self._next()
+            self.doc.values[here] = Position(**_place(value_event))
+            out[key] = self.value(value_event, here)
 
-    def _sequence(self, node: CommentedSeq, path: PathKey) -> list[Any]:
-        out = []
-        for index, item in enumerate(node):
-            here = (*path, index)
-            pos = _lc(node.lc.item, index)
-            if pos:
-                self.doc.values[here] = pos
-            out.append(self.convert(item, here))
-        return out
+    def _sequence(self, start: Any, path: PathKey) -> list[Any]:
+        out: list[Any] = []
+        while True:
+            event = self._next()
+            if type(event).__name__ == "SequenceEndEvent":
+                return out
+            here = (*path, len(out))
+            self.doc.values[here] = Position(**_place(event))
+            out.append(self.value(event, here))
+
+    def _scalar(self, event: Any, path: PathKey) -> Any:
+        text: str = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            if event.style or not event.implicit[0]:
+                return text  # quoted, or a block literal: always text
+            return resolve_plain(text)
+        name = str(tag).removeprefix("tag:yaml.org,2002:")
+        typed = resolve_plain(text)
+        expected = {"str": str, "int": int, "float": float, "bool": bool, "null": type(None)}
+        if name == "str":
+            return text
+        if name in expected and isinstance(typed, expected[name]):
+            return typed
+        if name == "float" and isinstance(typed, int) and not isinstance(typed, bool):
+            return float(typed)
+        raise SpecError(
+            self.doc.diagnostic(
+                "E112",
+                f"cannot read {text!r} as YAML tag {tag}",
+                path,
+                hint="write a plain number, text, true/false or null (no `!tags`)",
+            )
+        )
 
 
-def _lc(getter: Any, key: Any) -> Position | None:
-    try:
-        line, column = getter(key)
-    except (KeyError, IndexError, TypeError, AttributeError):
+_INT = re.compile(r"[-+]?[0-9]+")
+_OCT = re.compile(r"0o[0-7]+")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
+_NAN = re.compile(r"\.(nan|NaN|NAN)")
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of an unquoted scalar under the YAML 1.2 core schema.
+
+    >>> [resolve_plain(t) for t in ("~", "true", "0x1F", "1e-3", "-.inf", "yes")]
+    [None, True, 31, 0.001, -inf, 'yes']
+    """
+    if text in ("", "~", "null", "Null", "NULL"):
         return None
-    return Position(line + 1, column + 1)
+    if text in ("true", "True", "TRUE"):
+        return True
+    if text in ("false", "False", "FALSE"):
+        return False
+    if _INT.fullmatch(text):
+        return int(text)
+    if _OCT.fullmatch(text):
+        return int(text[2:], 8)
+    if _HEX.fullmatch(text):
+        return int(text[2:], 16)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.fullmatch(text):
+        return float("nan")
+    return text
 
 
-def _scalar(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
+def _place(event: Any) -> dict[str, int]:
+    return {"line": event.start_mark.line + 1, "column": event.start_mark.column + 1}
 
 
 def _yaml_type(value: Any) -> str:
@@ -240,28 +349,14 @@ def _yaml_type(value: Any) -> str:
 
 def _marked(exc: MarkedYAMLError, file: str, code: str, message: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
-    hint = (
-        "remove one of the two entries (the later one would silently win in other tools)"
-        if code == "E101"
-        else "fix the YAML syntax near this place (indentation, brackets, quotes, `key: value`)"
-    )
     return Diagnostic(
         code,
         message,
-        hint=hint,
+        hint="fix the YAML syntax near this place (indentation, brackets, quotes, `key: value`)",
         file=file,
         line=(mark.line + 1) if mark else None,
         column=(mark.column + 1) if mark else None,
     )
-
-
-def _duplicate_message(exc: DuplicateKeyError) -> str:
-    problem = str(exc.problem or "")
-    # ruamel words it as 'found duplicate key "a" with value "2" (original value: "1")'
-    key = problem.split('"')[1] if problem.count('"') >= 2 else "?"
-    first = exc.context_mark.line + 1 if exc.context_mark else None
-    where = f" (the mapping starts on line {first})" if first else ""
-    return f"duplicate key '{key}'{where}"
 
 
 def _syntax_message(exc: MarkedYAMLError) -> str:

@@ -212,3 +212,17 @@ def test_structure_checks_need_no_world(tmp_path):
     source = load_brain(write(tmp_path, GOOD))
     with pytest.raises(SpecError):
         resolve_brain(source, None)
+
+
+def test_non_finite_numbers_are_rejected(tmp_path, full_layout):
+    text = GOOD + "  norm:\n    kind: layer_norm\n    input: encoder\n    eps: .inf\n"
+    error = compile_error(tmp_path, text, full_layout)
+    assert (error.code, error.path) == ("E114", "network.norm.eps")
+
+
+def test_docstring_breaking_text_cannot_break_the_generated_source(tmp_path, full_layout):
+    text = 'description: \'ends with """ and a \\\\\'\n' + GOOD
+    brain = compile_brain(write(tmp_path, text), layout=full_layout)
+    namespace: dict = {}
+    exec(compile(brain.source, "<generated>", "exec"), namespace)
+    assert '"""' in brain.resolved.spec.description

@@ -1,0 +1,27 @@
+"""The examples in docstrings run and print what they claim."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "hamlet.configs",
+    "hamlet.schemas.layout",
+    "hamlet.schemas.pack",
+    "hamlet.schemas.pack_world",
+    "hamlet.schemas.source",
+    "hamlet.compiler",
+    "hamlet.compiler.load",
+    "hamlet.compiler.pipeline",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
