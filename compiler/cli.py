@@ -34,10 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args, parser)
+        return args.run(args, args.parser)
     except SpecError as error:
         _print_diagnostics(error.errors)
         return 1
+    except BrokenPipeError:  # e.g. `hamletc schema | head`: the reader has gone, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 # --- commands -------------------------------------------------------------------------
@@ -121,7 +124,9 @@ def _layout_for(
     if args.world and args.obs:
         parser.error("give either --world or --obs, not both")
     if args.obs:
-        return ObservationLayout.from_shapes(args.obs, args.actions or 0), None
+        if args.actions is None:
+            parser.error("--obs needs --actions N (the number of actions)")
+        return ObservationLayout.from_shapes(args.obs, args.actions), None
     pack_dir = Path(args.world) if args.world else _enclosing_pack(source)
     if pack_dir is None:
         if args.actions:
@@ -216,14 +221,14 @@ def _parser() -> argparse.ArgumentParser:
     world_options(sub)
     sub.add_argument("-o", "--out", metavar="OUT_DIR", help="write resolved.json and model.py here")
     sub.add_argument("--json", action="store_true", help="print the summary as JSON")
-    sub.set_defaults(run=_compile)
+    sub.set_defaults(run=_compile, parser=sub)
 
     sub = commands.add_parser(
         "check", help="validate brains without building them", description="Validate brains."
     )
     sub.add_argument("brains", nargs="+", metavar="BRAIN", help=brains_help)
     world_options(sub)
-    sub.set_defaults(run=_check)
+    sub.set_defaults(run=_check, parser=sub)
 
     sub = commands.add_parser(
         "graph",
@@ -233,7 +238,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("brain", metavar="BRAIN", help="a brain.yaml file or built-in brain name")
     world_options(sub)
     sub.add_argument("--dot", action="store_true", help="print Graphviz DOT instead of Mermaid")
-    sub.set_defaults(run=_graph)
+    sub.set_defaults(run=_graph, parser=sub)
 
     sub = commands.add_parser(
         "schema",
@@ -241,7 +246,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema of a HAMLET file format.",
     )
     sub.add_argument("kind", nargs="?", default="brain", choices=SCHEMA_NAMES)
-    sub.set_defaults(run=_schema)
+    sub.set_defaults(run=_schema, parser=sub)
     return parser
 
 

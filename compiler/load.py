@@ -17,7 +17,7 @@ from typing import Any
 
 from hamlet.configs import builtin_names, builtin_path
 from hamlet.schemas.errors import Diagnostic, SpecError, suggestion
-from hamlet.schemas.source import Position, YamlDocument, load_yaml
+from hamlet.schemas.source import Position, YamlDocument, display_path, load_yaml
 from hamlet.schemas.validate import parse_model, validate_document
 
 from .spec import BrainSpec
@@ -83,13 +83,13 @@ def _typed(doc: YamlDocument) -> BrainSpec:
 
 
 def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> YamlDocument:
-    doc = load_yaml(path, display_name=_display(path))
+    doc = load_yaml(path)
     own_name = isinstance(doc.data, dict) and "name" in doc.data
     base_ref = doc.data.get("extends")
     if isinstance(base_ref, str):
         base_path = _locate_base(doc, base_ref, path)
         if base_path.resolve() in chain or base_path.resolve() == path.resolve():
-            cycle = " -> ".join(_display(p) for p in (*chain, path.resolve(), base_path))
+            cycle = " -> ".join(display_path(p) for p in (*chain, path.resolve(), base_path))
             raise SpecError(
                 doc.diagnostic(
                     "E126",
@@ -160,11 +160,3 @@ def _copy(data: Any) -> Any:
     if isinstance(data, list):
         return [_copy(v) for v in data]
     return data
-
-
-def _display(path: Path) -> str:
-    """A path as users should see it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

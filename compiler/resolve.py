@@ -2,8 +2,10 @@
 
 The result is the *resolved spec*: every default written out, every ``auto``
 filled in, nodes that do not feed the head dropped, and the observation layout
-included, so that it alone rebuilds the same module. Its hash identifies the
-network: ``sha256:`` + hex digest of its canonical JSON (sorted keys, no spaces).
+included, so that it alone rebuilds the same module. Its hash identifies the whole
+resolved spec (network, observation layout, learning settings, name and
+description): ``sha256:`` + hex digest of its canonical JSON (sorted keys, no
+spaces). How the YAML was written (comments, key order, style) never changes it.
 """
 
 from __future__ import annotations
@@ -210,8 +212,7 @@ class _Resolver:
                     "E131",
                     f"node '{name}' reads '{ref}', but the observation has no field '{field_name}'",
                     where,
-                    hint=suggestion(field_name, self.layout.names, what="fields")
-                    + f" (the observation has: {', '.join(self.layout.names)})",
+                    hint=suggestion(field_name, self.layout.names, what="fields"),
                 )
             )
             return None

@@ -59,7 +59,7 @@ class ReplaySpec(_Spec):
     @field_validator("prioritized", mode="before")
     @classmethod
     def _switch(cls, value: Any) -> Any:
-        return {} if value is True else (False if value is None else value)
+        return {} if value is True else value  # `true`: on, with the defaults
 
 
 class SequenceSpec(_Spec):

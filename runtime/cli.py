@@ -7,6 +7,7 @@ usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -27,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for diagnostic in error.errors:
             print(render(diagnostic), file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader of our output has gone, e.g. `hamlet packs | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _packs(args: argparse.Namespace) -> int:

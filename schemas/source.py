@@ -91,9 +91,17 @@ def format_path(path: Sequence[str | int]) -> str:
     return out
 
 
+def display_path(path: str | Path) -> str:
+    """A path as users should see it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(path)
+
+
 def load_yaml(path: str | Path, *, display_name: str | None = None) -> YamlDocument:
     """Read and parse a YAML file; every failure is a :class:`SpecError`."""
-    name = display_name or str(path)
+    name = display_name or display_path(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -51,7 +51,8 @@ def validate_document(doc: YamlDocument, schema_name: str) -> None:
     if _fast_validator(schema_name).is_valid(doc.data):
         return
     errors = sorted(_validator(schema_name).iter_errors(doc.data), key=lambda e: list(e.path))
-    diagnostics = [d for error in errors for d in _diagnose(doc, error)]
+    root = load_schema(schema_name)
+    diagnostics = [d for error in errors for d in _diagnose(doc, error, root)]
     if diagnostics:
         raise SpecError(diagnostics)
 
@@ -67,7 +68,9 @@ def parse_model(doc: YamlDocument, model: type[M], data: Any | None = None) -> M
 # --- jsonschema errors -> diagnostics ----------------------------------------------
 
 
-def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]:
+def _diagnose(
+    doc: YamlDocument, error: ValidationError, root: dict[str, Any]
+) -> Iterator[Diagnostic]:
     path = list(error.absolute_path)
     kind = error.validator
     value = error.instance
@@ -89,7 +92,8 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
         for missing in [k for k in error.validator_value if k not in value]:
             if did_you_mean(missing, extras):
                 continue  # a misspelt key; its unknown-key error says all there is to say
-            example = _example(error.schema.get("properties", {}).get(missing, {}))
+            prop = error.schema.get("properties", {}).get(missing, {})
+            example = _example(prop, root)
             yield doc.diagnostic(
                 "E111",
                 f"missing required key '{missing}'" + (f" in '{_name(path)}'" if path else ""),
@@ -103,7 +107,7 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
         what = _describe(error.schema)
         yield doc.diagnostic(
             "E112",
-            f"expected {_article(expected)}, found {_yaml_type(value)} {_show(value)}",
+            f"expected {_article(expected)}, found {_yaml_type(value)} {_show(value)}".rstrip(),
             path,
             hint=f"write {_article(expected)} here"
             + (f" ({what[0].lower()}{what[1:]})" if what else ""),
@@ -144,7 +148,7 @@ def _diagnose(doc: YamlDocument, error: ValidationError) -> Iterator[Diagnostic]
     elif kind == "propertyNames":
         yield from _property_name_errors(doc, error, path)
     elif kind in ("anyOf", "oneOf"):
-        yield from _alternative_errors(doc, error, path)
+        yield from _alternative_errors(doc, error, path, root)
     elif kind == "pattern":
         yield doc.diagnostic(
             "E114",
@@ -173,7 +177,7 @@ def _property_name_errors(
 
 
 def _alternative_errors(
-    doc: YamlDocument, error: ValidationError, path: list[Any]
+    doc: YamlDocument, error: ValidationError, path: list[Any], root: dict[str, Any]
 ) -> Iterator[Diagnostic]:
     """For ``anyOf``/``oneOf``: report the branch whose type fits the value, if any."""
     value_type = _json_type(error.instance)
@@ -184,12 +188,12 @@ def _alternative_errors(
     ]
     if fitting:
         for sub in fitting:
-            yield from _diagnose(doc, sub)
+            yield from _diagnose(doc, sub, root)
         return
     forms = [_describe_branch(b) for b in error.validator_value]
     yield doc.diagnostic(
         "E112",
-        f"unexpected {_yaml_type(error.instance)} {_show(error.instance)}",
+        f"unexpected {_yaml_type(error.instance)} {_show(error.instance)}".rstrip(),
         path,
         hint=_describe(error.schema) or "write one of: " + "; ".join(f for f in forms if f),
     )
@@ -236,7 +240,10 @@ def _is_node_path(path: list[Any]) -> bool:
     return len(path) >= 3 and path[0] == "network"
 
 
-def _example(schema: dict[str, Any]) -> str:
+def _example(schema: dict[str, Any], root: dict[str, Any] | None = None) -> str:
+    if "$ref" in schema and root is not None:
+        target = root.get("$defs", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
     if "examples" in schema:
         return json.dumps(schema["examples"][0])
     if "default" in schema:
@@ -272,6 +279,8 @@ def _article(word: str) -> str:
 
 
 def _show(value: Any) -> str:
+    if value is None:
+        return ""
     text = json.dumps(value) if not isinstance(value, dict | list) else _yaml_type(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -64,10 +64,7 @@ class QHeadSpec(NodeSpec):
     @field_validator("distributional", "noisy", mode="before")
     @classmethod
     def _switch(cls, value: Any) -> Any:
-        # `true` means "on, with the defaults"; `false`/null mean off.
-        if value is True:
-            return {}
-        return False if value is None else value
+        return {} if value is True else value  # `true`: on, with the defaults
 
     @property
     def plain(self) -> bool:

@@ -175,3 +175,21 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "hamletc"
     result = subprocess.run([str(exe), "check", "simple_q"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_obs_without_actions_is_a_usage_error_naming_the_subcommand(capsys):
+    code, _, err = run(capsys, "compile", "simple_q", "--obs", "meters=8")
+    assert code == 2
+    assert err.startswith("usage: hamletc compile")
+    assert "--obs needs --actions" in err
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    exe = Path(sys.executable).parent / "hamletc"
+    process = subprocess.Popen(
+        [str(exe), "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    process.stdout.close()  # the reader is gone before hamletc writes anything
+    err = process.stderr.read()
+    assert process.wait() == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err
