@@ -28,15 +28,20 @@ SCHEMA_NAMES = ("brain", "training", "bars", "affordances", "cascades")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    return run_cli(_parser(), argv)
+
+
+def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the chosen subcommand (``args.run(args)``), turning
+    SpecErrors into rendered messages (exit 1). Shared by ``hamletc`` and ``hamlet``."""
     args = parser.parse_args(argv)
-    if args.command is None:
+    if getattr(args, "run", None) is None:
         parser.print_help()
         return 2
     try:
-        return args.run(args, args.parser)
+        return args.run(args)
     except SpecError as error:
-        _print_diagnostics(error.errors)
+        print_diagnostics(error.errors)
         return 1
     except BrokenPipeError:  # e.g. `hamletc schema | head`: the reader has gone, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -46,10 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- commands -------------------------------------------------------------------------
 
 
-def _compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _compile(args: argparse.Namespace) -> int:
     results = []
     for path in args.brains:
-        brain, world = _compile_one(path, args, parser)
+        brain, world = _compile_one(path, args)
         module = brain.instantiate()
         rows = summarize(brain, module)
         results.append((brain, rows))
@@ -69,37 +74,37 @@ def _compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _check(args: argparse.Namespace) -> int:
     failed = False
     for path in args.brains:
         try:
             source = load_brain(path)
-            layout, world = _layout_for(source, args, parser)
+            layout, world = _layout_for(source, args)
             if layout is None and source.spec.observation.fields is None:
                 graph = build_graph(source.doc, source.spec)
-                _print_diagnostics(graph.warnings)
+                print_diagnostics(graph.warnings)
                 print(f"ok  {path}: structure checked (no world, so sizes were not checked)")
                 continue
             brain = compile_brain(source, layout=layout)
-            _print_diagnostics(brain.warnings)
+            print_diagnostics(brain.warnings)
             where = f" in world {world}" if world else ""
             print(
                 f"ok  {path}: {brain.resolved.spec.name}{where}, obs {brain.layout.obs_dim} -> "
                 f"{brain.layout.num_actions} actions, {brain.spec_hash}"
             )
         except SpecError as error:
-            _print_diagnostics(error.errors)
+            print_diagnostics(error.errors)
             failed = True
     return 1 if failed else 0
 
 
-def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    brain, _ = _compile_one(args.brain, args, parser)
+def _graph(args: argparse.Namespace) -> int:
+    brain, _ = _compile_one(args.brain, args)
     print(dot(brain.resolved) if args.dot else mermaid(brain.resolved), end="")
     return 0
 
 
-def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(load_schema(args.kind), indent=2))
     return 0
 
@@ -107,20 +112,19 @@ def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 # --- helpers --------------------------------------------------------------------------
 
 
-def _compile_one(
-    path: str, args: argparse.Namespace, parser: argparse.ArgumentParser
-) -> tuple[CompiledBrain, str | None]:
+def _compile_one(path: str, args: argparse.Namespace) -> tuple[CompiledBrain, str | None]:
     source = load_brain(path)
-    layout, world = _layout_for(source, args, parser)
+    layout, world = _layout_for(source, args)
     brain = compile_brain(source, layout=layout)
-    _print_diagnostics(brain.warnings)
+    print_diagnostics(brain.warnings)
     return brain, world
 
 
 def _layout_for(
-    source: BrainSource, args: argparse.Namespace, parser: argparse.ArgumentParser
+    source: BrainSource, args: argparse.Namespace
 ) -> tuple[ObservationLayout | None, str | None]:
     """The observation layout to size the brain against, and the world's name."""
+    parser = args.parser
     if args.world and args.obs:
         parser.error("give either --world or --obs, not both")
     if args.obs:
@@ -159,7 +163,8 @@ def _write_outputs(brain: CompiledBrain, target: Path) -> list[Path]:
     return [resolved, model]
 
 
-def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    """Render diagnostics on stderr (in colour on a terminal unless NO_COLOR is set)."""
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     for diagnostic in diagnostics:
         print(render(diagnostic, color=color), file=sys.stderr)

@@ -7,30 +7,17 @@ usage error.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from hamlet.compiler.cli import run_cli
 from hamlet.configs import PACK_NAMES, pack_dir
-from hamlet.schemas import SpecError, load_pack, observation_layout, render
+from hamlet.schemas import load_pack, observation_layout
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    try:
-        return args.run(args)
-    except SpecError as error:
-        for diagnostic in error.errors:
-            print(render(diagnostic), file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # the reader of our output has gone, e.g. `hamlet packs | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return run_cli(_parser(), argv)
 
 
 def _packs(args: argparse.Namespace) -> int:
@@ -76,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         description="List the config packs that ship with HAMLET, with their world sizes.",
     )
     sub.add_argument("--paths", action="store_true", help="also print where each pack lives")
-    sub.set_defaults(run=_packs)
+    sub.set_defaults(run=_packs, parser=sub)
     return parser
 
 
