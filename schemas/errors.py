@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -163,10 +163,6 @@ class DiagnosticSink:
     def raise_if_errors(self) -> None:
         if self.errors:
             raise SpecError(self.errors)
-
-
-def as_warning(diagnostic: Diagnostic) -> Diagnostic:
-    return replace(diagnostic, severity="warning")
 
 
 # --- rendering -------------------------------------------------------------------
