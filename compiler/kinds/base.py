@@ -69,7 +69,9 @@ class NodeInput:
 class Problem(Exception):
     """A kind's objection to its inputs or settings; the resolver places it in the file."""
 
-    def __init__(self, code: str, message: str, field: str | None = None, hint: str | None = None):
+    def __init__(
+        self, code: str, message: str, field: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.field, self.hint = code, message, field, hint
 
