@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hamlet.schemas.errors import Diagnostic, SpecError, render
+from hamlet.schemas import enclosing_pack, load_pack, observation_layout
+from hamlet.schemas.errors import Diagnostic, HamletError, SpecError, render
 from hamlet.schemas.layout import ObservationLayout
 from hamlet.schemas.validate import load_schema
 
@@ -40,7 +41,7 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return 2
     try:
         return args.run(args)
-    except SpecError as error:
+    except HamletError as error:
         print_diagnostics(error.errors)
         return 1
     except BrokenPipeError:  # e.g. `hamletc schema | head`: the reader has gone, not an error
@@ -131,23 +132,13 @@ def _layout_for(
         if args.actions is None:
             parser.error("--obs needs --actions N (the number of actions)")
         return ObservationLayout.from_shapes(args.obs, args.actions), None
-    pack_dir = Path(args.world) if args.world else _enclosing_pack(source)
-    if pack_dir is None:
+    pack_dir = args.world or (source.path and enclosing_pack(source.path))
+    if not pack_dir:
         if args.actions:
             parser.error("--actions needs --obs (or use --world)")
         return None, None
-    from hamlet.schemas import load_pack, observation_layout
-
     pack = load_pack(pack_dir)
     return observation_layout(pack), pack.name
-
-
-def _enclosing_pack(source: BrainSource) -> Path | None:
-    """A brain inside a config pack (a folder with training.yaml) uses that pack's world."""
-    if source.path is None:
-        return None
-    folder = source.path.resolve().parent
-    return folder if (folder / "training.yaml").is_file() else None
 
 
 def _write_outputs(brain: CompiledBrain, target: Path) -> list[Path]:

@@ -107,6 +107,7 @@ class _Writer:
                 f"    num_layers = {recurrent.spec.num_layers}",  # type: ignore[attr-defined]
             ]
         lines += [
+            f'    head_name = "{brain.head.name}"',
             f"    noisy = {self.noisy}",
             f"    distributional = {self.distributional}",
             "",

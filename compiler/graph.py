@@ -25,7 +25,8 @@ OBS = "obs"
 _GENERATED_NAMES = frozenset(
     "obs h c x batch time self torch nn tensor noise generator probs value advantage "
     "forward forward_sequence trunk q_logits initial_state "
-    "spec_hash obs_dim num_actions recurrent noisy distributional hidden_size num_layers".split()
+    "spec_hash obs_dim num_actions recurrent head_name noisy distributional hidden_size num_layers "
+    "support logits".split()
 )
 # Attributes of torch.nn.Module (kept in sync with torch by a test; the spec layer
 # must not import torch to learn them).

@@ -9,7 +9,6 @@ the built-in's line when that is where the problem is.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,10 +44,25 @@ def load_brain(source: str | Path) -> BrainSource:
 
 
 def brain_from_data(data: dict[str, Any], file: str = "<brain spec>") -> BrainSource:
-    """Validate in-memory brain data, such as a resolved spec stored in a checkpoint."""
-    doc = YamlDocument(file=file, text="", data=copy.deepcopy(data))
-    if not isinstance(doc.data, dict):
+    """Validate in-memory brain data, such as a resolved spec stored in a checkpoint.
+
+    ``extends`` may name a built-in brain (there is no file to resolve paths against).
+    """
+    if not isinstance(data, dict):
         raise SpecError(Diagnostic("E102", "a brain spec must be a mapping", file=file))
+    doc = YamlDocument(file=file, text="", data=_copy(data))
+    base_ref = doc.data.get("extends")
+    if isinstance(base_ref, str):
+        if base_ref not in builtin_names():
+            raise SpecError(
+                doc.diagnostic(
+                    "E126",
+                    f"`extends: {base_ref}` names no built-in brain",
+                    ("extends",),
+                    hint=suggestion(base_ref, builtin_names(), what="built-in brains"),
+                )
+            )
+        doc = merge_documents(_load_with_bases(builtin_path(base_ref), ()), doc)
     doc.data.setdefault("name", "brain")
     return BrainSource(_typed(doc), doc, None)
 

@@ -5,21 +5,25 @@ against the schemas in this folder, and reports every problem as a
 :class:`~hamlet.schemas.errors.SpecError`.
 """
 
-from .errors import CODES, Diagnostic, SpecError, render
+from .errors import CODES, CheckpointError, Diagnostic, ExportError, HamletError, SpecError, render
 from .layout import ACTION_NAMES, ObservationField, ObservationLayout, observation_layout
-from .pack import Pack, load_pack
+from .pack import Pack, enclosing_pack, load_pack
 from .source import YamlDocument, load_yaml, parse_yaml
 from .validate import load_schema, parse_model, validate_document
 
 __all__ = [
     "ACTION_NAMES",
     "CODES",
+    "CheckpointError",
     "Diagnostic",
+    "ExportError",
+    "HamletError",
     "ObservationField",
     "ObservationLayout",
     "Pack",
     "SpecError",
     "YamlDocument",
+    "enclosing_pack",
     "load_pack",
     "load_schema",
     "load_yaml",

@@ -55,6 +55,16 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E132", "unresolved-auto", "An `auto` value has nothing to be inferred from."),
         ErrorCode("E133", "incompatible-shape", "A node cannot take the shape of its input."),
         ErrorCode("E140", "inconsistent-config", "Values of a config pack contradict each other."),
+        ErrorCode("E200", "checkpoint-unreadable", "A checkpoint file is missing or unreadable."),
+        ErrorCode("E201", "checkpoint-corrupt", "A checkpoint is truncated or not a checkpoint."),
+        ErrorCode("E202", "pickled-code", "A checkpoint carries pickled code; it is refused."),
+        ErrorCode("E203", "unknown-format", "A checkpoint's format or version is not known."),
+        ErrorCode("E204", "missing-entry", "A checkpoint lacks an entry its format requires."),
+        ErrorCode("E205", "tensor-mismatch", "Checkpoint tensors do not fit the network."),
+        ErrorCode("E206", "spec-hash-mismatch", "A checkpoint's spec does not match its hash."),
+        ErrorCode("E207", "unknown-architecture", "The network of bare weights cannot be told."),
+        ErrorCode("E210", "export-failed", "A model could not be exported to the format."),
+        ErrorCode("E211", "export-mismatch", "An exported model computes different values."),
     )
 }
 
@@ -95,8 +105,8 @@ class Diagnostic:
         return f"{text}\n  help: {self.hint}" if self.hint else text
 
 
-class SpecError(ValueError):
-    """Bad user input: a brain spec or config pack that cannot be used as written.
+class HamletError(Exception):
+    """Base of every error HAMLET reports to its users.
 
     ``errors`` lists every diagnostic found (sorted by place); the attributes
     ``code``, ``file``, ``line``, ``column``, ``path`` and ``hint`` are those of the
@@ -107,7 +117,7 @@ class SpecError(ValueError):
         if isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         if not diagnostics:
-            raise ValueError("SpecError needs at least one diagnostic")
+            raise ValueError("an error needs at least one diagnostic")
         self.errors: list[Diagnostic] = sort_diagnostics(diagnostics)
         first = self.errors[0]
         self.code, self.file, self.line, self.column = (
@@ -118,6 +128,18 @@ class SpecError(ValueError):
         )
         self.path, self.hint = first.path, first.hint
         super().__init__("\n".join(str(d) for d in self.errors))
+
+
+class SpecError(HamletError, ValueError):
+    """Bad user input: a brain spec or config pack that cannot be used as written."""
+
+
+class CheckpointError(HamletError, ValueError):
+    """A checkpoint (or weights file) that cannot be loaded as it is."""
+
+
+class ExportError(HamletError, RuntimeError):
+    """A model that could not be exported, or whose export computes different values."""
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

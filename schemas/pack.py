@@ -23,6 +23,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from hamlet.configs import PACK_NAMES, pack_dir
+
 from .errors import Diagnostic, DiagnosticSink, SpecError
 from .pack_consistency import consistency_errors
 from .pack_training import (
@@ -81,6 +83,7 @@ __all__ = [
     "Stage",
     "Terminal",
     "Training",
+    "enclosing_pack",
     "load_pack",
 ]
 
@@ -129,11 +132,20 @@ PACK_FILES: dict[str, type[BaseModel]] = {
 """The world and run files of a pack (``<kind>.yaml``) and their models."""
 
 
+def enclosing_pack(file: str | Path) -> Path | None:
+    """The config pack a file (such as a brain.yaml) sits in, if it sits in one."""
+    folder = Path(file).resolve().parent
+    return folder if (folder / "training.yaml").is_file() else None
+
+
 def load_pack(directory: str | Path) -> Pack:
-    """Load, validate and cross-check the config pack in ``directory``.
+    """Load, validate and cross-check the config pack in ``directory`` (a folder, or the
+    name of a shipped pack such as ``L1_full_observability``).
 
     Every problem of every file is reported in one :class:`SpecError`.
     """
+    if not Path(directory).is_dir() and str(directory) in PACK_NAMES:
+        directory = pack_dir(str(directory))
     directory = Path(directory)
     files = ", ".join(f"{kind}.yaml" for kind in PACK_FILES)
     if not directory.is_dir():

@@ -155,12 +155,6 @@ class _HeadWriter:
     def source(self) -> str:
         node = self.node
         init, body = self._layers()
-        if node.distributional:
-            dist = node.distributional
-            init.append(
-                f'self.register_buffer("support", torch.linspace({dist.v_min!r}, '
-                f"{dist.v_max!r}, {dist.atoms}), persistent=False)"
-            )
         lines = [
             "class QHead(nn.Module):",
             *_docstring(f"Q-head: {self._summary()}."),
@@ -171,7 +165,14 @@ class _HeadWriter:
             "",
         ]
         if node.distributional:
+            dist = node.distributional
             lines += [
+                *signature("support", "self, like: Tensor", "Tensor"),
+                f'        """The {dist.atoms} returns the atoms stand for (on the device and '
+                'dtype of like)."""',
+                f"        return torch.linspace({dist.v_min!r}, {dist.v_max!r}, {dist.atoms}, "
+                "device=like.device, dtype=like.dtype)",
+                "",
                 *signature("logits", f"self, x: Tensor{self.noise_params}", "Tensor"),
                 f'        """Per-atom logits of the return distribution, [..., {self.actions}, '
                 f'{self.atoms}]."""',
@@ -180,7 +181,7 @@ class _HeadWriter:
                 *signature("forward", f"self, x: Tensor{self.noise_params}", "Tensor"),
                 f'        """Expected Q-values, [..., {self.actions}]."""',
                 f"        probs = torch.softmax(self.logits(x{self.noise_args}), dim=-1)",
-                "        return (probs * self.support).sum(dim=-1)",
+                "        return (probs * self.support(probs)).sum(dim=-1)",
             ]
         else:
             lines += [

@@ -148,3 +148,12 @@ def test_compiled_modules_hold_no_hidden_state(partial_layout):
     torch.testing.assert_close(module(obs, h, c)[0], first, rtol=0, atol=0)
     assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
     assert not list(module.buffers())
+
+
+@pytest.mark.parametrize(("dueling", "distributional", "noisy"), COMBOS)
+def test_no_head_variant_keeps_buffers_or_state(dueling, distributional, noisy, full_layout):
+    brain = compile_brain(_variant("simple_q", dueling, distributional, noisy), layout=full_layout)
+    module = brain.instantiate()
+    assert not list(module.buffers())
+    assert module.head_name == "net"
+    assert set(module.state_dict()) == {n for n, _ in module.named_parameters()}
