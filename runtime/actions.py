@@ -30,6 +30,8 @@ def select_actions(
     Nothing passed in is modified.
     """
     batch, actions = q_values.shape
+    if action_mask is None and isinstance(epsilon, float | int) and epsilon == 0.0:
+        return q_values.argmax(dim=1)  # the common greedy case, without mask bookkeeping
     valid = (
         torch.ones_like(q_values, dtype=torch.bool)
         if action_mask is None

@@ -7,6 +7,7 @@ usage error.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -14,6 +15,8 @@ from importlib.metadata import version
 from hamlet.compiler.cli import run_cli
 from hamlet.configs import PACK_NAMES, pack_dir
 from hamlet.schemas import load_pack, observation_layout
+
+from .export import FORMATS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,6 +52,45 @@ def _packs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from .describe import describe_model, format_description
+    from .model import HamletModel
+
+    model = HamletModel.load(args.path, allow_hash_mismatch=args.allow_hash_mismatch)
+    info = describe_model(model, args.path)
+    print(json.dumps(info, indent=2, default=str) if args.json else format_description(info))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .model import HamletModel
+
+    model = HamletModel.load(args.checkpoint, allow_hash_mismatch=args.allow_hash_mismatch)
+    path = model.export(args.out, args.format, verify=args.verify)
+    print(f"wrote {path} ({args.format})")
+    if args.verify:
+        print(model.metadata["last_verification"])
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from hamlet.compiler.cli import print_diagnostics
+
+    from .migrate import Migrated, migrate
+
+    failed = done = 0
+    for outcome in migrate(args.path):
+        if isinstance(outcome, Migrated):
+            done += 1
+            print(f"wrote {outcome.target} (from {outcome.source.name})")
+        else:
+            failed += 1
+            print_diagnostics(outcome.errors)
+    if done == 0 and failed == 0:
+        print(f"no training checkpoints (checkpoint_ep*.pt) in {args.path}")
+    return 1 if failed else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hamlet",
@@ -64,6 +106,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--paths", action="store_true", help="also print where each pack lives")
     sub.set_defaults(run=_packs, parser=sub)
+
+    mismatch_help = "load a checkpoint whose spec does not match its hash (with a warning)"
+    sub = commands.add_parser(
+        "inspect",
+        help="show what a checkpoint holds",
+        description="Show a checkpoint's format, architecture, spec hash, parameter count, "
+        "metadata, observation layout and action names.",
+    )
+    sub.add_argument("path", metavar="PATH", help="a checkpoint (.pt) or safetensors file")
+    sub.add_argument("--json", action="store_true", help="print it as JSON")
+    sub.add_argument("--allow-hash-mismatch", action="store_true", help=mismatch_help)
+    sub.set_defaults(run=_inspect, parser=sub)
+
+    sub = commands.add_parser(
+        "export",
+        help="export a checkpoint to ONNX, TorchScript, safetensors or Python",
+        description="Export a checkpoint for use outside HAMLET. With --verify, load the "
+        "export back and check that it computes the same Q-values and hidden states "
+        "(batch 1 and 7; for recurrent brains a 64-step rollout with a reset).",
+    )
+    sub.add_argument("checkpoint", metavar="CKPT", help="a checkpoint HAMLET can load")
+    sub.add_argument("out", metavar="OUT", help="output file (a folder for --format python)")
+    sub.add_argument("--format", choices=FORMATS, default="onnx", help="default: onnx")
+    sub.add_argument("--verify", action="store_true", help="check the export against the model")
+    sub.add_argument("--allow-hash-mismatch", action="store_true", help=mismatch_help)
+    sub.set_defaults(run=_export, parser=sub)
+
+    sub = commands.add_parser(
+        "migrate",
+        help="write inference checkpoints beside training checkpoints",
+        description="For each training checkpoint (checkpoint_epNNNNNN.pt, HAMLET's or the "
+        "original system's) in PATH, write the inference checkpoint model_epNNNNNN.pt "
+        "beside it.",
+    )
+    sub.add_argument("path", metavar="PATH", help="a training checkpoint or a folder of them")
+    sub.set_defaults(run=_migrate, parser=sub)
     return parser
 
 

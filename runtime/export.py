@@ -107,7 +107,7 @@ def export_onnx(model: HamletModel, path: Path) -> Path:
                 dynamic_axes=dynamic,
             )
     except Exception as exc:  # the exporter raises many kinds; all mean the same to a user
-        raise _failed("onnx", exc) from exc
+        raise _failed("onnx", exc, path) from exc
     proto = onnx.load_model_from_string(buffer.getvalue())
     for key, value in describe(model).items():
         proto.metadata_props.add(key=key, value=value)
@@ -127,10 +127,12 @@ def export_torchscript(model: HamletModel, path: Path) -> Path:
             warnings.simplefilter("ignore")  # torch.jit.trace is deprecated but still supported
             traced = torch.jit.trace(model.module, example_inputs(model), check_trace=False)
     except Exception as exc:
-        raise _failed("torchscript", exc) from exc
+        raise _failed("torchscript", exc, path) from exc
     extra = {"hamlet.json": json.dumps(describe(model))}
     path = _with_suffix(path, "torchscript")
-    write_atomically(path, lambda handle: torch.jit.save(traced, handle, _extra_files=extra))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        write_atomically(path, lambda handle: torch.jit.save(traced, handle, _extra_files=extra))
     return path
 
 
@@ -217,13 +219,14 @@ def _with_suffix(path: Path, format: str) -> Path:
     return path if path.suffix else path.with_suffix(SUFFIXES[format])
 
 
-def _failed(format: str, exc: BaseException) -> ExportError:
+def _failed(format: str, exc: BaseException, path: Path) -> ExportError:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return ExportError(
         Diagnostic(
             "E210",
             f"the {format} exporter failed: {first}",
             hint="please report this with the brain spec; another format may work meanwhile",
+            file=str(path),
         )
     )
 

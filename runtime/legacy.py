@@ -142,9 +142,7 @@ def from_state_dict(
                 file=file,
             )
         )
-    layout_names = [f["name"] for f in spec["observation"]["fields"]]
-    metadata = {"source_format": "state_dict", "observation_fields": layout_names}
-    return Recovered(spec, weights, metadata)
+    return Recovered(spec, weights, {"source_format": "state_dict"})
 
 
 # --- the two built-in architectures ---------------------------------------------------

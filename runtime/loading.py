@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,27 @@ class HashMismatchWarning(UserWarning):
     """A checkpoint was loaded although its spec does not match its stored hash."""
 
 
+@dataclass
+class Loaded:
+    """What a checkpoint file held, ready to use."""
+
+    brain: CompiledBrain
+    module: torch.nn.Module
+    """The network, holding the file's weights, on the requested device."""
+    metadata: dict[str, Any]
+    format: str
+    """inference_v1, training_v2, safetensors, townlet_v2, model_config or state_dict."""
+
+
 def load_model_parts(
     path: str | Path, device: str | torch.device, allow_hash_mismatch: bool
-) -> tuple[CompiledBrain, torch.nn.Module, dict[str, Any]]:
-    """(compiled brain, module with the weights on ``device``, metadata) of a file."""
+) -> Loaded:
+    """The compiled brain, its module with the weights and the metadata of a file."""
     file = display_path(path)
     if str(path).endswith(".safetensors"):
         spec, stored_hash, weights, metadata = _read_safetensors(Path(path), device, file)
         brain = _compile_stored(spec, stored_hash, file, allow_hash_mismatch)
-        return brain, build_module(brain, weights, file, "tensors"), metadata
+        return Loaded(brain, build_module(brain, weights, file, "tensors"), metadata, "safetensors")
     data = read_file(path, device)
     if not isinstance(data, Mapping):
         raise _unknown(file, f"it holds a {type(data).__name__}, not a dict")
@@ -58,12 +71,18 @@ def load_model_parts(
         else:
             params = entry(data, "network_params", Mapping, file)
             brain = _compile_recovered(_from_network_params(params, weights, file), file)
-        return brain, build_module(brain, weights, file, "state_dict"), metadata
+        module = build_module(brain, weights, file, "state_dict")
+        return Loaded(brain, module, metadata, INFERENCE_FORMAT)
     if fmt == TRAINING_FORMAT:
         spec = entry(data, "brain_spec", Mapping, file)
         brain = _compile_stored(spec, data.get("brain_spec_hash"), file, allow_hash_mismatch)
         weights = entry(data, "online", Mapping, file)
-        return brain, build_module(brain, weights, file, "online"), dict(data.get("metadata") or {})
+        metadata = dict(data.get("metadata") or {})
+        counters = data.get("counters") if isinstance(data.get("counters"), Mapping) else {}
+        metadata.setdefault("episode", counters.get("episode"))
+        return Loaded(
+            brain, build_module(brain, weights, file, "online"), metadata, TRAINING_FORMAT
+        )
     if fmt is not None:
         raise CheckpointError(
             Diagnostic(
@@ -88,7 +107,8 @@ def load_model_parts(
         raise _unknown(file, f"its keys ({keys}) match no checkpoint format")
     brain = _compile_recovered(recovered.spec, file)
     module = build_module(brain, recovered.state_dict, file, key)
-    return brain, module, {k: v for k, v in recovered.metadata.items() if v is not None}
+    metadata = {k: v for k, v in recovered.metadata.items() if v is not None}
+    return Loaded(brain, module, metadata, metadata.get("source_format", "state_dict"))
 
 
 def build_module(

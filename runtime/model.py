@@ -39,10 +39,18 @@ class HamletModel:
         module: torch.nn.Module,
         brain: CompiledBrain,
         metadata: Mapping[str, Any] | None = None,
+        source_format: str | None = None,
     ) -> None:
         self.module = module.eval()
         self.brain = brain
+        # predict() needs these on every call; looking them up each time costs more than
+        # a small forward pass. Parameters keep their identity when the module moves, so
+        # the first one always knows the device.
+        self._first_parameter = next(module.parameters())
+        self._obs_dim = brain.layout.obs_dim
         self.metadata: dict[str, Any] = dict(metadata or {})
+        self.source_format = source_format
+        """The format of the file it was loaded from (None when built from a spec)."""
 
     # --- construction ------------------------------------------------------------------
 
@@ -94,8 +102,8 @@ class HamletModel:
         """
         from .loading import load_model_parts
 
-        brain, module, metadata = load_model_parts(path, device, allow_hash_mismatch)
-        return cls(module, brain, metadata)
+        loaded = load_model_parts(path, device, allow_hash_mismatch)
+        return cls(loaded.module, loaded.brain, loaded.metadata, loaded.format)
 
     # --- what it is --------------------------------------------------------------------
 
@@ -114,7 +122,7 @@ class HamletModel:
 
     @property
     def obs_dim(self) -> int:
-        return self.layout.obs_dim
+        return self._obs_dim
 
     @property
     def num_actions(self) -> int:
@@ -130,7 +138,7 @@ class HamletModel:
 
     @property
     def device(self) -> torch.device:
-        return next(self.module.parameters()).device
+        return self._first_parameter.device
 
     def __repr__(self) -> str:
         kind = self.module.recurrent or "feed-forward"
@@ -223,7 +231,10 @@ class HamletModel:
             value = torch.from_numpy(value)
         if not isinstance(value, Tensor):
             raise TypeError(f"{name} must be a torch tensor or a numpy array")
-        return value.to(device=self.device, dtype=dtype)
+        device = self._first_parameter.device
+        if value.dtype == dtype and value.device == device:
+            return value
+        return value.to(device=device, dtype=dtype)
 
     # --- saving and exporting ----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class ObservationLayout:
             names = tuple(actions)
         return cls(tuple(fields), names)
 
-    @property
+    @cached_property
     def obs_dim(self) -> int:
         return sum(f.size for f in self.fields)
 

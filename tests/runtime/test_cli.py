@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hamlet.runtime.cli import main
@@ -31,3 +33,31 @@ def test_version_and_help(capsys):
     assert exit_.value.code == 0
     assert capsys.readouterr().out.startswith("hamlet 0.1.0")
     assert main([]) == 2
+
+
+def test_inspect_shows_format_architecture_hash_metadata_and_layout(tmp_path, capsys):
+    from hamlet.runtime import HamletModel
+
+    model = HamletModel.from_spec("recurrent_spatial_q", world="L2_partial_observability", seed=0)
+    path = model.save(tmp_path / "model_ep000042.pt", episode=42, epsilon=0.25, curriculum_stage=2)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "format       inference_v1" in out
+    assert "network      lstm, 636,486 parameters" in out
+    assert f"spec hash    {model.spec_hash}" in out
+    assert "observation  54 values: grid [5, 5], position [2]" in out
+    assert "actions      UP, DOWN, LEFT, RIGHT, INTERACT, WAIT" in out
+    assert "  episode: 42" in out and "  epsilon: 0.25" in out
+
+    assert main(["inspect", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["parameters"] == 636486 and info["architecture"]["recurrent"] == "lstm"
+    assert info["observation"]["fields"][1] == {"name": "position", "shape": [2], "slice": [25, 27]}
+    assert info["metadata"]["curriculum_stage"] == 2
+
+
+def test_inspect_of_a_broken_file_exits_1_without_a_traceback(tmp_path, capsys):
+    (tmp_path / "m.pt").write_text("nope")
+    assert main(["inspect", str(tmp_path / "m.pt")]) == 1
+    err = capsys.readouterr().err
+    assert "error[E201]" in err and "Traceback" not in err

@@ -1,0 +1,74 @@
+"""The benchmarks in tools/bench run end to end (with tiny repeat counts) and print every
+row and ratio of their tables; the times themselves are never asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BRAINS = ("simple_q", "recurrent_spatial_q")
+
+
+def run_bench(script, *args):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bench" / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()
+
+
+def latency_rows(lines):
+    """(brain, batch, call) -> ratio, from rows ``brain batch call median p90 ratio``."""
+    row = re.compile(r"^(\S+)\s+(\d+)\s+(.+?)\s+[\d.]+\s+[\d.]+\s+([\d.]+)x$")
+    return {(m[1], int(m[2]), m[3]): float(m[4]) for line in lines if (m := row.match(line))}
+
+
+def test_predict_bench_prints_forward_and_both_predicts_per_brain_and_batch():
+    lines = run_bench("predict.py", "--repeats", "5", "--warmup", "1")
+    assert "1 thread" in lines[0]
+    assert lines[1].split() == ["brain", "batch", "call", "median", "p90", "x", "forward"]
+    rows = latency_rows(lines)
+    calls = ("forward", "predict", "predict eps+mask")
+    assert set(rows) == {(b, n, c) for b in BRAINS for n in (1, 256) for c in calls}
+    assert all(rows[(b, n, "forward")] == 1.0 for b in BRAINS for n in (1, 256))
+    assert all(ratio > 0 for ratio in rows.values())
+    assert lines[-1] == "target: greedy predict <= 1.3x forward at batch 1"
+
+
+def test_onnx_bench_prints_torch_and_onnxruntime_per_brain_and_batch():
+    lines = run_bench("onnx_latency.py", "--repeats", "5", "--warmup", "1")
+    assert "onnxruntime" in lines[0] and "1 thread each" in lines[0]
+    assert lines[1].split() == ["brain", "batch", "runtime", "median", "p90", "x", "torch"]
+    rows = latency_rows(lines)
+    runtimes = ("torch", "onnxruntime")
+    assert set(rows) == {(b, n, r) for b in BRAINS for n in (1, 256) for r in runtimes}
+    assert all(rows[(b, n, "torch")] == 1.0 for b in BRAINS for n in (1, 256))
+    assert all(ratio > 0 for ratio in rows.values())
+
+
+def test_checkpoint_bench_prints_sizes_and_ratios_of_every_file():
+    lines = run_bench("checkpoint_size.py", "--repeats", "1")
+    assert "1 thread" in lines[0]
+    assert "synthetic random data of the real size and dtypes" in lines[1]
+    assert lines[2].split()[:4] == ["pack", "brain", "file", "MB"]
+    row = re.compile(
+        r"^(\S+)\s+(\S+)\s+(inference|training|training, no replay)\s+([\d.]+)\s+([\d.]+)x"
+        r"\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+[\d.]+x$"
+    )
+    sizes = {(m[1], m[3]): (float(m[4]), float(m[5])) for line in lines if (m := row.match(line))}
+    packs = ("L1_full_observability", "L2_partial_observability")
+    files = ("inference", "training", "training, no replay")
+    assert set(sizes) == {(p, f) for p in packs for f in files}
+    for pack in packs:
+        assert sizes[(pack, "inference")][1] == 1.0
+        # online + target + Adam's two moments: about four times the weights, more with replay
+        assert sizes[(pack, "training, no replay")][1] >= 3.9
+        assert sizes[(pack, "training")][0] > sizes[(pack, "training, no replay")][0]
+    assert lines[-1].startswith("target: training checkpoint >= 5.0x")
