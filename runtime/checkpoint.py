@@ -160,6 +160,41 @@ def write_atomically(path: Path, write: Any) -> None:
 # --- reading ----------------------------------------------------------------------------
 
 
+def load_training_checkpoint(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> TrainingCheckpoint:
+    """Read a ``training_v2`` checkpoint, every required entry checked (E203/E204)."""
+    file = display_path(path)
+    data = read_file(path, device)
+    fmt = data.get("format_version") if isinstance(data, Mapping) else None
+    if fmt != TRAINING_FORMAT:
+        raise CheckpointError(
+            Diagnostic(
+                "E203",
+                f"{file} is not a {TRAINING_FORMAT} checkpoint (format_version: {fmt!r})",
+                hint="resume from a checkpoint_epNNNNNN.pt that HAMLET's trainer wrote",
+                file=file,
+                path="format_version",
+            )
+        )
+    optional = {
+        key: entry(data, key, Mapping, file) if data.get(key) is not None else None
+        for key in ("replay", "rng", "curriculum", "exploration")
+    }
+    return TrainingCheckpoint(
+        brain_spec=dict(entry(data, "brain_spec", Mapping, file)),
+        brain_spec_hash=entry(data, "brain_spec_hash", str, file),
+        online=dict(entry(data, "online", Mapping, file)),
+        target=dict(entry(data, "target", Mapping, file)),
+        optimizer=dict(entry(data, "optimizer", Mapping, file)),
+        counters=dict(entry(data, "counters", Mapping, file)),
+        config=dict(entry(data, "config", Mapping, file)),
+        metadata=dict(data.get("metadata") or {}),
+        created_at=str(data.get("created_at", "")),
+        **{k: dict(v) if v is not None else None for k, v in optional.items()},
+    )
+
+
 def read_file(path: str | Path, device: str | torch.device = "cpu") -> Any:
     """``torch.load`` with ``weights_only=True``, every failure a :class:`CheckpointError`."""
     path = Path(path)

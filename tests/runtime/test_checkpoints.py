@@ -13,6 +13,7 @@ from hamlet.runtime import HamletModel
 from hamlet.runtime.checkpoint import (
     InferenceCheckpoint,
     TrainingCheckpoint,
+    load_training_checkpoint,
     read_file,
     save_checkpoint,
 )
@@ -74,6 +75,20 @@ def test_training_checkpoint_loads_its_online_network(tmp_path, simple_model):
     obs = _obs(model)
     assert torch.equal(model.predict(obs)["q_values"], simple_model.predict(obs)["q_values"])
     assert checkpoint.inference().state_dict is online
+
+    back = load_training_checkpoint(path)
+    assert back.counters == checkpoint.counters and back.config == checkpoint.config
+    assert torch.equal(back.replay["observations"], torch.zeros(3, 91)) and back.rng is None
+    assert all(torch.equal(back.target[k], v) for k, v in target.items())
+    with pytest.raises(CheckpointError) as info:
+        load_training_checkpoint(simple_model.save(tmp_path / "model.pt"))
+    assert info.value.code == "E203"
+    payload = checkpoint.payload()
+    del payload["optimizer"]
+    torch.save(payload, tmp_path / "broken.pt")
+    with pytest.raises(CheckpointError) as info:
+        load_training_checkpoint(tmp_path / "broken.pt")
+    assert (info.value.code, info.value.path) == ("E204", "optimizer")
 
 
 def test_loading_onto_a_device_and_without_paying_for_initialisation(tmp_path, simple_model):
