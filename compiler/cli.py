@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,7 +41,19 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            status = args.run(args)
+        # Warnings that carry a diagnostic are shown like the errors; others as usual.
+        for warning in caught:
+            diagnostic = getattr(warning.message, "diagnostic", None)
+            if isinstance(diagnostic, Diagnostic):
+                print_diagnostics([diagnostic])
+            else:
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        return status
     except HamletError as error:
         print_diagnostics(error.errors)
         return 1

@@ -7,7 +7,18 @@ and the ``hamlet`` command line. It builds on :mod:`hamlet.compiler` and
 6
 """
 
+from hamlet.schemas.errors import CheckpointError, ExportError
+
 from .actions import NO_ACTION, select_actions
+from .loading import HashMismatchWarning
 from .model import HamletModel, StatefulModel
 
-__all__ = ["NO_ACTION", "HamletModel", "StatefulModel", "select_actions"]
+__all__ = [
+    "NO_ACTION",
+    "CheckpointError",
+    "ExportError",
+    "HamletModel",
+    "HashMismatchWarning",
+    "StatefulModel",
+    "select_actions",
+]

@@ -17,6 +17,7 @@ import datetime
 import os
 import pickle
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -151,10 +152,18 @@ def write_atomically(path: Path, write: Any) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # Temporary files are private (0600); give the file the usual permissions.
+        os.chmod(handle.name, 0o666 & ~_umask())
         os.replace(handle.name, path)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -203,8 +212,20 @@ def read_file(path: str | Path, device: str | torch.device = "cpu") -> Any:
         raise CheckpointError(
             Diagnostic("E200", f"no such checkpoint: {name}", hint="check the path", file=name)
         )
+    export = _export_kind(path)
+    if export is not None:
+        raise CheckpointError(
+            Diagnostic(
+                "E203",
+                f"{name} is a {export} export, not a checkpoint",
+                hint=_EXPORT_HINTS[export],
+                file=name,
+            )
+        )
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's own advice (weights_only=False) is unsafe
+            return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
         if "Weights only load failed" in text and ("GLOBAL" in text or "global" in text):
@@ -221,6 +242,23 @@ def read_file(path: str | Path, device: str | torch.device = "cpu") -> Any:
         raise _corrupt(name, text) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
         raise _corrupt(name, str(exc)) from None
+
+
+_EXPORT_HINTS = {
+    "TorchScript": "load it with torch.jit.load; HAMLET reads the checkpoint it came from",
+    "ONNX": "run it with onnxruntime; HAMLET reads the checkpoint it came from",
+}
+
+
+def _export_kind(path: Path) -> str | None:
+    """'TorchScript' or 'ONNX' when the file is one of those exports."""
+    if path.suffix == ".onnx":
+        return "ONNX"
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if any(name.split("/", 1)[-1].startswith("code/") for name in archive.namelist()):
+                return "TorchScript"
+    return None
 
 
 def _corrupt(name: str, reason: str) -> CheckpointError:

@@ -66,10 +66,10 @@ def _export(args: argparse.Namespace) -> int:
     from .model import HamletModel
 
     model = HamletModel.load(args.checkpoint, allow_hash_mismatch=args.allow_hash_mismatch)
-    path = model.export(args.out, args.format, verify=args.verify)
-    print(f"wrote {path} ({args.format})")
-    if args.verify:
-        print(model.metadata["last_verification"])
+    exported = model.export(args.out, args.format, verify=args.verify)
+    print(f"wrote {exported.path} ({args.format})")
+    if exported.verification is not None:
+        print(exported.verification)
     return 0
 
 

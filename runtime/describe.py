@@ -40,7 +40,12 @@ def describe_model(model: HamletModel, path: str | Path | None = None) -> dict[s
             ],
         },
         "actions": list(model.action_names),
-        "metadata": {k: v for k, v in model.metadata.items() if k != "observation_layout"},
+        # the layout and the actions have their own entries above
+        "metadata": {
+            k: v
+            for k, v in model.metadata.items()
+            if k not in ("observation_layout", "action_names", "source_format")
+        },
     }
 
 

@@ -16,6 +16,7 @@ import io
 import json
 import textwrap
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ import torch
 from hamlet.schemas.errors import Diagnostic, ExportError
 
 from .checkpoint import write_atomically
+from .verify import Verification, verify_export
 
 if TYPE_CHECKING:
     from .model import HamletModel
@@ -33,7 +35,18 @@ OPSET = 17
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt", "safetensors": ".safetensors", "python": ""}
 
 
-def export_model(model: HamletModel, out: str | Path, format: str, *, verify: bool = False) -> Path:
+@dataclass(frozen=True)
+class Export:
+    """What an export wrote, and how closely it matched the model when verified."""
+
+    path: Path
+    format: str
+    verification: Verification | None = None
+
+
+def export_model(
+    model: HamletModel, out: str | Path, format: str, *, verify: bool = False
+) -> Export:
     """Export ``model`` to ``out`` in ``format``; with ``verify``, check it computes the same."""
     exporters = {
         "onnx": export_onnx,
@@ -44,11 +57,7 @@ def export_model(model: HamletModel, out: str | Path, format: str, *, verify: bo
     if format not in exporters:
         raise ValueError(f"unknown export format {format!r}; choose from {', '.join(FORMATS)}")
     path = exporters[format](model, Path(out))
-    if verify:
-        from .verify import verify_export
-
-        model.metadata["last_verification"] = str(verify_export(model, path, format))
-    return path
+    return Export(path, format, verify_export(model, path, format) if verify else None)
 
 
 def describe(model: HamletModel) -> dict[str, str]:
@@ -145,12 +154,7 @@ def export_safetensors(model: HamletModel, path: Path) -> Path:
     from safetensors.torch import save
 
     weights = {k: v.detach().contiguous().cpu() for k, v in model.module.state_dict().items()}
-    metadata = {
-        "format": "hamlet",
-        "brain_spec": json.dumps(model.spec, sort_keys=True),
-        "brain_spec_hash": model.spec_hash,
-        "metadata": json.dumps(_jsonable(model.metadata)),
-    }
+    metadata = {**describe(model), "hamlet.metadata": json.dumps(_jsonable(model.metadata))}
     path = _with_suffix(path, "safetensors")
     write_atomically(path, lambda handle: handle.write(save(weights, metadata=metadata)))
     return path

@@ -115,8 +115,9 @@ def from_seed_004(data: Mapping[str, Any], file: str) -> Recovered:
     ):
         raise _mismatch(file, "model_config's distributional_dqn disagrees with the weights")
     info = data.get("training_info") if isinstance(data.get("training_info"), Mapping) else {}
+    plain = {k: v for k, v in _plain(info).items() if k != "episode_idx"}
     recovered.metadata.update(
-        {"source_format": "model_config", "episode": info.get("episode_idx"), **_plain(info)}
+        {"source_format": "model_config", "episode": info.get("episode_idx"), **plain}
     )
     return recovered
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,10 @@ from .checkpoint import (
 
 class HashMismatchWarning(UserWarning):
     """A checkpoint was loaded although its spec does not match its stored hash."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
 
 
 @dataclass
@@ -153,7 +157,10 @@ def _compile_stored(
         )
         if not allow_mismatch:
             raise CheckpointError(diagnostic)
-        warnings.warn(str(diagnostic), HashMismatchWarning, stacklevel=4)
+        loaded_anyway = replace(
+            diagnostic, severity="warning", hint="loaded anyway, as allow_hash_mismatch asked"
+        )
+        warnings.warn(HashMismatchWarning(loaded_anyway), stacklevel=4)
     return brain
 
 
@@ -203,24 +210,24 @@ def _read_safetensors(
         raise CheckpointError(
             Diagnostic("E201", f"{file} is not a readable safetensors file ({exc})", file=file)
         ) from None
-    if "brain_spec" not in header:
+    if "hamlet.brain_spec" not in header:
         raise CheckpointError(
             Diagnostic(
                 "E204",
-                f"{file} has no brain_spec in its metadata",
+                f"{file} has no hamlet.brain_spec in its metadata",
                 hint="HAMLET's safetensors exports carry it; bare weights cannot be rebuilt",
                 file=file,
-                path="__metadata__.brain_spec",
+                path="__metadata__.hamlet.brain_spec",
             )
         )
     try:
-        spec = json.loads(header["brain_spec"])
-        metadata = json.loads(header.get("metadata", "{}"))
+        spec = json.loads(header["hamlet.brain_spec"])
+        metadata = json.loads(header.get("hamlet.metadata", "{}"))
     except json.JSONDecodeError as exc:
         raise CheckpointError(
             Diagnostic("E201", f"{file}: damaged metadata ({exc})", file=file)
         ) from None
-    return spec, header.get("brain_spec_hash"), weights, metadata
+    return spec, header.get("hamlet.spec_hash"), weights, metadata
 
 
 def _unknown(file: str, why: str) -> CheckpointError:

@@ -2,7 +2,7 @@
 
 A training checkpoint carries the optimizer, the target network and the replay
 memory; an inference checkpoint only what acting needs. Each
-``checkpoint_epNNNNN.pt`` gets a ``model_epNNNNNN.pt`` beside it.
+``checkpoint_epNNNNNN.pt`` gets a ``model_epNNNNNN.pt`` beside it.
 """
 
 from __future__ import annotations

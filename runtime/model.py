@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,6 +22,9 @@ from hamlet.schemas import enclosing_pack, load_pack, observation_layout
 from hamlet.schemas.layout import ObservationLayout
 
 from .actions import select_actions
+
+if TYPE_CHECKING:
+    from .export import Export
 from .checkpoint import InferenceCheckpoint, hamlet_version, save_checkpoint
 
 Hidden = tuple[Tensor, Tensor]
@@ -83,7 +86,10 @@ class HamletModel:
         finally:
             if seed is not None:
                 torch.random.set_rng_state(generator_state)
-        return cls(module.to(device), brain, {"hamlet_version": hamlet_version()})
+        metadata = {"hamlet_version": hamlet_version()}
+        if world is not None:
+            metadata["pack"] = Path(str(world)).name
+        return cls(module.to(device), brain, metadata)
 
     @classmethod
     def load(
@@ -185,13 +191,26 @@ class HamletModel:
             raise ValueError("this brain has no noisy layers; predict(noise=True) needs them")
         if return_distribution and not self.module.distributional:
             raise ValueError("this brain's Q-head is not distributional")
+        if generator is not None and generator.device != self.device:
+            raise ValueError(
+                f"the generator is on {generator.device}, the model on {self.device}; "
+                f"make it with torch.Generator({str(self.device)!r})"
+            )
         extra = {"noise": True, "generator": generator} if noise else {}
         mask = None if action_mask is None else self._tensor(action_mask, "action_mask", bool)
         with torch.no_grad():
-            if self.is_recurrent:
-                h, c = self._hidden(hidden, obs_t.shape[0])
-                q_values, h_next, c_next = self.module(obs_t, h, c, **extra)
-                next_hidden: Hidden | None = (h_next, c_next)
+            hidden_in = self._hidden(hidden, obs_t.shape[0]) if self.is_recurrent else None
+            logits = None
+            if return_distribution:
+                # one pass: Q-values are the expectation of the very distribution returned
+                logits, next_hidden = self._logits(obs_t, hidden_in, extra)
+                head = getattr(self.module, self.module.head_name)
+                support = head.support(logits)
+                probs = torch.softmax(logits, dim=-1)
+                q_values = (probs * support).sum(-1)
+            elif hidden_in is not None:
+                q_values, h_next, c_next = self.module(obs_t, *hidden_in, **extra)
+                next_hidden = (h_next, c_next)
             else:
                 q_values = self.module(obs_t, **extra)
                 next_hidden = None
@@ -202,20 +221,17 @@ class HamletModel:
                 "q_values": q_values,
                 "hidden": next_hidden,
             }
-            if return_distribution:
-                result.update(self._distribution(obs_t, hidden, extra))
+            if logits is not None:
+                result["distribution"], result["support"] = probs, support
         return result
 
-    def _distribution(
+    def _logits(
         self, obs: Tensor, hidden: Hidden | None, extra: dict[str, Any]
-    ) -> dict[str, Tensor]:
-        head = getattr(self.module, self.module.head_name)
-        if self.is_recurrent:
-            h, c = self._hidden(hidden, obs.shape[0])
-            logits = self.module.q_logits(obs.unsqueeze(1), h, c, **extra)[0][:, 0]
-        else:
-            logits = self.module.q_logits(obs, **extra)
-        return {"distribution": torch.softmax(logits, dim=-1), "support": head.support(logits)}
+    ) -> tuple[Tensor, Hidden | None]:
+        if hidden is None:
+            return self.module.q_logits(obs, **extra), None
+        logits, h, c = self.module.q_logits(obs.unsqueeze(1), *hidden, **extra)
+        return logits[:, 0], (h, c)
 
     def _hidden(self, hidden: Hidden | None, batch: int) -> Hidden:
         if hidden is None:
@@ -254,9 +270,10 @@ class HamletModel:
         """Write an ``inference_v1`` checkpoint (atomically)."""
         return save_checkpoint(self.checkpoint(**metadata), path)
 
-    def export(self, out: str | Path, format: str = "onnx", *, verify: bool = False) -> Path:
-        """Export to ``onnx``, ``torchscript``, ``safetensors`` or ``python``; see
-        :mod:`hamlet.runtime.export`."""
+    def export(self, out: str | Path, format: str = "onnx", *, verify: bool = False) -> Export:
+        """Export to ``onnx``, ``torchscript``, ``safetensors`` or ``python``; with
+        ``verify``, check that the export computes the same (see
+        :mod:`hamlet.runtime.export`). Returns the path written and the verification."""
         from .export import export_model
 
         return export_model(self, out, format, verify=verify)

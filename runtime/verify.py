@@ -155,7 +155,7 @@ def _run_python_export(path: Path, model: HamletModel, plan: list[dict[str, Any]
         torch.save(plan, plan_file)
         script = _STANDALONE.format(
             run_plan=textwrap.dedent(inspect.getsource(run_plan)),
-            folder=str(path),
+            folder=str(path.resolve()),
             cls=model.brain.class_name,
             plan=str(plan_file),
             out=str(out_file),

@@ -173,9 +173,22 @@ def test_hash_mismatch_is_an_error_unless_allowed(tmp_path, simple_model):
     with pytest.raises(CheckpointError) as info:
         HamletModel.load(path)
     assert info.value.code == "E206" and "allow_hash_mismatch" in info.value.hint
-    with pytest.warns(HashMismatchWarning):
+    with pytest.warns(HashMismatchWarning) as caught:
         model = HamletModel.load(path, allow_hash_mismatch=True)
     assert model.spec_hash == simple_model.spec_hash
+    assert caught[0].message.diagnostic.severity == "warning"
+
+
+def test_cli_shows_an_allowed_hash_mismatch_as_a_warning(tmp_path, simple_model, capsys):
+    from hamlet.runtime.cli import main
+
+    checkpoint = simple_model.checkpoint()
+    checkpoint.brain_spec_hash = "sha256:" + "0" * 64
+    path = save_checkpoint(checkpoint, tmp_path / "m.pt")
+    assert main(["inspect", str(path), "--allow-hash-mismatch"]) == 0
+    captured = capsys.readouterr()
+    assert "warning[E206]" in captured.err and "loaded anyway" in captured.err
+    assert "HashMismatchWarning" not in captured.err and "format       inference_v1" in captured.out
 
 
 def test_an_edited_spec_is_caught_by_its_hash(tmp_path, simple_model):
