@@ -252,3 +252,26 @@ def test_no_warnings_on_a_normal_load(tmp_path, recurrent_model):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         HamletModel.load(path)
+
+
+def test_migrate_turns_our_training_checkpoints_into_inference_ones(tmp_path, simple_model):
+    from hamlet.runtime.cli import main
+
+    online = simple_model.module.state_dict()
+    checkpoint = TrainingCheckpoint(
+        brain_spec=simple_model.spec,
+        brain_spec_hash=simple_model.spec_hash,
+        online=online,
+        target=online,
+        optimizer=torch.optim.Adam(simple_model.module.parameters()).state_dict(),
+        counters={"episode": 300, "total_steps": 1, "gradient_steps": 1},
+        config={},
+        metadata={"epsilon": 0.4, "pack": "L1_full_observability"},
+    )
+    save_checkpoint(checkpoint, tmp_path / "checkpoint_ep000300.pt")
+    assert main(["migrate", str(tmp_path / "checkpoint_ep000300.pt")]) == 0
+    migrated = HamletModel.load(tmp_path / "model_ep000300.pt")
+    assert migrated.source_format == "inference_v1"
+    assert (migrated.metadata["episode"], migrated.metadata["epsilon"]) == (300, 0.4)
+    obs = _obs(migrated)
+    assert torch.equal(migrated.predict(obs)["q_values"], simple_model.predict(obs)["q_values"])
