@@ -106,6 +106,9 @@ class TrainingCheckpoint:
     rng: dict[str, Any] | None = None
     curriculum: dict[str, Any] | None = None
     exploration: dict[str, Any] | None = None
+    world: dict[str, Any] | None = None
+    """The world and the episodes in progress (agents finish episodes at different
+    times, so a checkpoint falls in the middle of most of them)."""
     created_at: str = field(default_factory=now)
 
     def payload(self) -> dict[str, Any]:
@@ -123,6 +126,7 @@ class TrainingCheckpoint:
             "rng": self.rng,
             "curriculum": self.curriculum,
             "exploration": self.exploration,
+            "world": self.world,
             "created_at": self.created_at,
         }
 
@@ -188,7 +192,7 @@ def load_training_checkpoint(
         )
     optional = {
         key: entry(data, key, Mapping, file) if data.get(key) is not None else None
-        for key in ("replay", "rng", "curriculum", "exploration")
+        for key in ("replay", "rng", "curriculum", "exploration", "world")
     }
     return TrainingCheckpoint(
         brain_spec=dict(entry(data, "brain_spec", Mapping, file)),

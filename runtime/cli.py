@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
+from pathlib import Path
 
 from hamlet.compiler.cli import run_cli
 from hamlet.configs import PACK_NAMES, pack_dir
@@ -21,6 +22,12 @@ from .export import FORMATS
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_cli(_parser(), argv)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
+    return int(text)
 
 
 def _packs(args: argparse.Namespace) -> int:
@@ -91,6 +98,73 @@ def _migrate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from hamlet.schemas import load_pack
+
+    from .progress import Progress
+    from .runner import RunOptions, run_training
+
+    if args.pack is None and args.resume is None:
+        args.parser.error("give a config pack (or --resume RUN_DIR)")
+    options = RunOptions(
+        pack=args.pack,
+        episodes=args.episodes,
+        seed=args.seed,
+        agents=args.agents,
+        device=args.device,
+        out=args.out,
+        resume=args.resume,
+        checkpoint_every=args.checkpoint_every,
+    )
+    total = args.episodes
+    if total is None:
+        source = args.pack if args.resume is None else Path(args.resume) / "config"
+        total = load_pack(source).training.run.max_episodes
+    progress = None if args.quiet else Progress(total)
+    try:
+        result = run_training(options, on_episodes=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    state = "interrupted" if result.interrupted else "finished"
+    print(f"{state} at episode {result.episodes} ({result.env_steps:,} environment steps)")
+    print(f"run directory: {result.run_dir}")
+    return 130 if result.interrupted else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from hamlet.schemas import load_pack
+
+    from .evaluate import evaluate, format_scores
+    from .model import HamletModel
+
+    model = HamletModel.load(args.model, device=args.device)
+    pack_name = args.pack or model.metadata.get("pack")
+    if pack_name is None:
+        args.parser.error("this checkpoint does not name its pack: give --pack PACK")
+    pack = load_pack(pack_name)
+    stages = pack.training.curriculum.stages
+    if args.stage is not None:
+        if not 1 <= args.stage <= len(stages):
+            args.parser.error(f"--stage must be between 1 and {len(stages)}")
+        multiplier = stages[args.stage - 1].depletion_multiplier
+    else:
+        multiplier = args.multiplier if args.multiplier is not None else 1.0
+    scores = evaluate(model, pack, episodes=args.episodes, multiplier=multiplier, seed=args.seed)
+    if args.json:
+        print(json.dumps({
+            "model": str(args.model), "pack": pack.name, "multiplier": multiplier,
+            "seed": args.seed, "scores": [s.summary() for s in scores],
+        }, indent=2))  # fmt: skip
+    else:
+        title = (
+            f"{args.model} in {pack.name} at depletion multiplier {multiplier:g} "
+            f"(seed {args.seed}, {args.episodes} episodes)"
+        )
+        print(format_scores(scores, title=title))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hamlet",
@@ -142,6 +216,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("path", metavar="PATH", help="a training checkpoint or a folder of them")
     sub.set_defaults(run=_migrate, parser=sub)
+
+    sub = commands.add_parser(
+        "run",
+        help="train a config pack's brain, with live progress",
+        description="Train the brain of a config pack in its world. Creates a run directory "
+        "runs/<pack>/<timestamp>/ with a copy of the config, a log, metrics.sqlite and "
+        "checkpoints; Ctrl-C saves a final checkpoint. Defaults come from training.yaml.",
+    )
+    sub.add_argument("pack", nargs="?", metavar="PACK", help="a config pack folder or name")
+    sub.add_argument("--episodes", type=_positive, help="total episodes of the run")
+    sub.add_argument("--seed", type=int, help="seed of every random choice")
+    sub.add_argument("--agents", type=_positive, default=1, help="agents sharing one learner")
+    sub.add_argument("--device", default="cpu", help="cpu or cuda")
+    sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
+    sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
+    sub.add_argument("--checkpoint-every", type=_positive, metavar="K", help="episodes")
+    sub.add_argument("--quiet", action="store_true", help="no progress display")
+    sub.set_defaults(run=_run, parser=sub)
+
+    sub = commands.add_parser(
+        "eval",
+        help="greedy survival of a checkpoint at a fixed difficulty, with baselines",
+        description="Play N episodes with the checkpoint's greedy policy at a fixed "
+        "difficulty, and the same with a random valid-action policy and always-WAIT.",
+    )
+    sub.add_argument("model", metavar="MODEL", help="a checkpoint HAMLET can load")
+    sub.add_argument("--pack", help="the pack whose world to use (default: the checkpoint's)")
+    sub.add_argument("--episodes", type=_positive, default=100, help="default: 100")
+    difficulty = sub.add_mutually_exclusive_group()
+    difficulty.add_argument("--stage", type=int, help="a curriculum stage of the pack (1-based)")
+    difficulty.add_argument("--multiplier", type=float, help="depletion multiplier (default 1.0)")
+    sub.add_argument("--seed", type=int, default=0, help="default: 0")
+    sub.add_argument("--device", default="cpu", help="cpu or cuda")
+    sub.add_argument("--json", action="store_true", help="print the scores as JSON")
+    sub.set_defaults(run=_eval, parser=sub)
     return parser
 
 

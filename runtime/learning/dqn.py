@@ -1,0 +1,246 @@
+"""The DQN family, for every brain the compiler builds.
+
+One gradient step, read top to bottom in :meth:`DQNLearner.learn`:
+
+1. sample windows from the replay (``n_step`` steps for feed-forward brains;
+   ``burn_in + length`` steps for recurrent ones, from the stored acting state);
+2. evaluate the online network on the window and on each step's next state;
+3. build n-step targets from the target network, choosing the next action among the
+   next state's *valid* actions (with the online network for double DQN);
+4. Huber/MSE loss (or C51's cross-entropy on projected distributions), weighted for
+   prioritized replay; gradient clipping; optimizer step;
+5. every ``target_update.every`` gradient steps, move the target network towards the
+   online one (``tau`` 1 is a hard copy).
+
+Noisy heads draw fresh noise for every forward pass of a learning step.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..model import HamletModel
+from .replay import Batch, Replay
+from .targets import n_step, project_distribution
+
+
+class DQNLearner:
+    """Owns the online and target networks, the optimizer and the replay memory."""
+
+    def __init__(
+        self,
+        model: HamletModel,
+        num_agents: int,
+        *,
+        generator: torch.Generator,
+    ) -> None:
+        self.model = model
+        self.online = model.module
+        self.online.train()
+        self.target = copy.deepcopy(self.online).requires_grad_(False)
+        self.learning: dict[str, Any] = model.spec["learning"]
+        self.generator = generator
+        cfg = self.learning
+        optimizer = torch.optim.AdamW if cfg["optimizer"] == "adamw" else torch.optim.Adam
+        self.optimizer = optimizer(
+            self.online.parameters(),
+            lr=cfg["learning_rate"],
+            weight_decay=cfg["weight_decay"],
+            foreach=True,  # one kernel per step for all parameters: far less overhead
+        )
+        self.recurrent = model.is_recurrent
+        hidden = (self.online.num_layers, self.online.hidden_size) if self.recurrent else None
+        prioritized = cfg["replay"]["prioritized"] or None
+        self.replay = Replay(
+            cfg["replay"]["capacity"],
+            num_agents,
+            model.obs_dim,
+            model.num_actions,
+            hidden_shape=hidden,
+            prioritized=prioritized,
+            device=model.device,
+        )
+        self.gradient_steps = 0
+        self.intrinsic: Callable[[Tensor], Tensor] | None = None
+        """Maps next states ``[..., obs_dim]`` to the intrinsic reward added to the
+        stored extrinsic one (already weighted); set by the trainer when RND is on."""
+        self.head = getattr(self.online, self.online.head_name)
+        self.target_head = getattr(self.target, self.target.head_name)
+
+    @property
+    def ready(self) -> bool:
+        """Enough transitions stored to start learning."""
+        return len(self.replay) >= max(self.learning["learning_starts"], 1)
+
+    # --- one gradient step ----------------------------------------------------------
+
+    def learn(self, beta: float = 1.0) -> dict[str, float]:
+        """Sample, compute the loss, step the optimizer; returns loss statistics."""
+        cfg = self.learning
+        gamma, n = cfg["gamma"], cfg["n_step"]
+        if self.recurrent:
+            burn_in = cfg["sequence"]["burn_in"]
+            time = burn_in + cfg["sequence"]["length"]
+        else:
+            burn_in, time = 0, n
+        batch = self.replay.sample(cfg["batch_size"], time, self.generator, beta)
+
+        # --- evaluate: online values (and next-state values) on the window --------
+        online_now, online_next, target_next = self._evaluate(batch)
+        rewards = batch.rewards
+        if self.intrinsic is not None:
+            with torch.no_grad():
+                rewards = rewards + self.intrinsic(batch.next_obs)
+        targets = n_step(rewards, batch.terminal, batch.end, batch.length, gamma, n)
+        # Train on the steps after burn-in that belong to the window's first episode
+        # (steps after an earlier episode end carry another episode's state).
+        ended_before = torch.cumsum(batch.end.long(), dim=1) - batch.end.long()
+        train = batch.length & (ended_before == 0)
+        train[:, :burn_in] = False
+        if not self.recurrent:
+            train[:, 1:] = False  # feed-forward: the first step; the rest only feeds its return
+
+        # --- targets: the next action among valid ones, valued by the target net ----
+        with torch.no_grad():
+            chooser = online_next if self.learning["double_dqn"] else target_next
+            chooser_q = self._expected(chooser)
+            next_action = chooser_q.masked_fill(~batch.next_mask, float("-inf")).argmax(-1)
+            last = targets.last
+            action_at_last = torch.gather(next_action, 1, last)
+
+        if self.model.module.distributional:
+            loss_per_step = self._c51_loss(online_now, target_next, batch, targets, action_at_last)
+        else:
+            with torch.no_grad():
+                next_value = torch.gather(
+                    self._expected(target_next), 2, next_action.unsqueeze(-1)
+                ).squeeze(-1)
+                bootstrap = torch.gather(next_value, 1, last)
+                target_value = targets.returns + targets.discount * bootstrap
+            chosen = torch.gather(online_now, 2, batch.actions.unsqueeze(-1)).squeeze(-1)
+            if cfg["loss"] == "huber":
+                loss_per_step = F.smooth_l1_loss(chosen, target_value, reduction="none")
+            else:
+                loss_per_step = F.mse_loss(chosen, target_value, reduction="none")
+
+        # --- weighted mean over the trained steps, then the optimizer step ---------
+        counted = train.float()
+        per_window = (loss_per_step * counted).sum(1) / counted.sum(1).clamp(min=1.0)
+        loss = (per_window * batch.weights).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg["max_grad_norm"] is not None:
+            grad_norm = torch.nn.utils.clip_grad_norm_(
+                self.online.parameters(), cfg["max_grad_norm"]
+            )
+        else:
+            grad_norm = torch.tensor(0.0)
+        self.optimizer.step()
+        self.replay.update_priorities(batch, per_window.detach())
+
+        # --- target network -----------------------------------------------------------
+        self.gradient_steps += 1
+        if self.gradient_steps % cfg["target_update"]["every"] == 0:
+            self.update_target(cfg["target_update"]["tau"])
+        return {"loss": loss.item(), "grad_norm": float(grad_norm)}
+
+    def update_target(self, tau: float) -> None:
+        with torch.no_grad():
+            for mine, theirs in zip(
+                self.target.parameters(), self.online.parameters(), strict=True
+            ):
+                if tau >= 1.0:
+                    mine.copy_(theirs)
+                else:
+                    mine.lerp_(theirs, tau)
+
+    # --- network evaluation -----------------------------------------------------------
+
+    def _evaluate(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
+        """Online outputs at each step, and online/target outputs at each step's next state.
+
+        Outputs are Q-values ``[batch, time, actions]``, or per-atom logits
+        ``[batch, time, actions, atoms]`` for distributional heads.
+        """
+        noise = {"noise": True, "generator": self.generator} if self.online.noisy else {}
+        if not self.recurrent:
+            # One online pass over states and next states together (fewer, larger ops).
+            both = self._outputs(self.online, torch.cat([batch.obs, batch.next_obs], 1), noise)
+            now, online_next = both.split(batch.obs.shape[1], dim=1)
+            with torch.no_grad():
+                target_next = self._outputs(self.target, batch.next_obs, noise)
+            return now, online_next.detach(), target_next
+        # The observations of a window followed by the last step's next state: position
+        # i + 1 holds the next state of step i (within the window's first episode).
+        sequence = torch.cat([batch.obs[:, :1], batch.next_obs], dim=1)
+        h, c = batch.hidden  # type: ignore[misc]
+        online_all = self._sequence(self.online, sequence, h, c, noise)
+        with torch.no_grad():
+            target_all = self._sequence(self.target, sequence, h, c, noise)
+        return online_all[:, :-1], online_all[:, 1:].detach(), target_all[:, 1:]
+
+    def _outputs(self, net: torch.nn.Module, obs: Tensor, noise: dict[str, Any]) -> Tensor:
+        batch, time = obs.shape[:2]
+        flat = obs.reshape(batch * time, -1)
+        out = net.q_logits(flat, **noise) if net.distributional else net(flat, **noise)
+        return out.reshape(batch, time, *out.shape[1:])
+
+    def _sequence(
+        self, net: torch.nn.Module, obs: Tensor, h: Tensor, c: Tensor, noise: dict[str, Any]
+    ) -> Tensor:
+        if net.distributional:
+            return net.q_logits(obs, h, c, **noise)[0]
+        return net.forward_sequence(obs, h, c, **noise)[0]
+
+    def _expected(self, outputs: Tensor) -> Tensor:
+        """Q-values from outputs (the expectation of the atoms for distributional heads)."""
+        if not self.online.distributional:
+            return outputs
+        support = self.head.support(outputs)
+        return (torch.softmax(outputs, dim=-1) * support).sum(-1)
+
+    def _c51_loss(
+        self, logits: Tensor, target_logits: Tensor, batch: Batch, targets: Any, action: Tensor
+    ) -> Tensor:
+        support = self.head.support(logits)
+        with torch.no_grad():
+            next_probs = torch.softmax(target_logits, dim=-1)
+            chosen = _at(next_probs, targets.last, action)
+            projected = project_distribution(chosen, targets.returns, targets.discount, support)
+        log_probs = torch.log_softmax(logits, dim=-1)
+        taken = torch.gather(
+            log_probs, 2, batch.actions[..., None, None].expand(-1, -1, 1, log_probs.shape[-1])
+        ).squeeze(2)
+        return -(projected * taken).sum(-1)
+
+    # --- persistence ------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "gradient_steps": self.gradient_steps,
+            "replay": self.replay.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.target.load_state_dict(state["target"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.gradient_steps = int(state["gradient_steps"])
+        self.replay.load_state_dict(state["replay"])
+
+
+def _at(next_probs: Tensor, last: Tensor, action: Tensor) -> Tensor:
+    """``next_probs[b, last[b, i], action[b, i]]``: the next-state distribution of the
+    chosen action, at each position's bootstrap step. -> ``[batch, time, atoms]``."""
+    atoms = next_probs.shape[-1]
+    at_last = torch.gather(
+        next_probs, 1, last[..., None, None].expand(-1, -1, next_probs.shape[2], atoms)
+    )
+    return torch.gather(at_last, 2, action[..., None, None].expand(-1, -1, 1, atoms)).squeeze(2)

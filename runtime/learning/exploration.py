@@ -1,0 +1,57 @@
+"""Exploration schedules: epsilon, and the weight of the intrinsic (novelty) reward."""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from typing import Any
+
+from hamlet.schemas.pack import Epsilon, Intrinsic
+
+
+class EpsilonSchedule:
+    """``epsilon <- max(min, epsilon * decay)`` after every completed episode."""
+
+    def __init__(self, config: Epsilon) -> None:
+        self.config = config
+        self.value = config.start
+
+    def episode_done(self) -> None:
+        self.value = max(self.config.min, self.value * self.config.decay)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"value": self.value}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.value = float(state["value"])
+
+
+class IntrinsicWeight:
+    """The novelty weight, annealed once survival has become long and steady (§4.5).
+
+    After each completed episode its survival joins a window of ``survival_window``
+    episodes; when the window is full, its mean exceeds ``min_mean_survival`` and its
+    variance is below ``variance_threshold``, the weight is multiplied by
+    ``decay_rate`` (never below ``min_weight``).
+    """
+
+    def __init__(self, config: Intrinsic) -> None:
+        self.config = config
+        self.value = config.initial_weight
+        self.history: deque[int] = deque(maxlen=config.survival_window)
+
+    def episode_done(self, survival_steps: int) -> None:
+        self.history.append(survival_steps)
+        if len(self.history) < self.config.survival_window or len(self.history) < 2:
+            return
+        steady = statistics.variance(self.history) < self.config.variance_threshold
+        if steady and statistics.fmean(self.history) > self.config.min_mean_survival:
+            self.value = max(self.config.min_weight, self.value * self.config.decay_rate)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "history": list(self.history)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.value = float(state["value"])
+        self.history.clear()
+        self.history.extend(int(v) for v in state["history"])

@@ -1,0 +1,220 @@
+"""Replay memory: one stream per agent, shared by all agents, for every kind of brain.
+
+Each agent's transitions are kept in time order in its own ring (the configured
+capacity is split evenly between the agents), so that n-step returns and recurrent
+training windows can read consecutive steps. Every step stores its own next
+observation and next action mask, so a window may stop at any point (an episode's
+end, or the newest step) and still bootstrap correctly.
+
+Sampling is uniform, or prioritized (proportional to ``priority ** alpha``, with
+importance weights) when the brain asks for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Batch:
+    """Sampled windows, ``[batch, time]`` (time 1 for feed-forward brains)."""
+
+    obs: Tensor
+    actions: Tensor
+    rewards: Tensor
+    """Extrinsic plus intrinsic reward (the intrinsic part weighted once, when stored)."""
+    next_obs: Tensor
+    next_mask: Tensor
+    terminal: Tensor
+    """The step ended in death or retirement: nothing to bootstrap from."""
+    end: Tensor
+    """The step ended its episode (terminal, or cut off by the step limit)."""
+    agent: Tensor
+    """``[batch]``: whose stream each window comes from."""
+    start: Tensor
+    """``[batch]``: position of each window's first step in its stream."""
+    weights: Tensor
+    """``[batch]``: importance-sampling weights (ones for uniform sampling)."""
+    hidden: tuple[Tensor, Tensor] | None = None
+    """Recurrent brains: the acting state before each window's first step,
+    each ``[layers, batch, hidden]``."""
+    length: Tensor | None = None
+    """``[batch, time]`` bool: the step exists (was written) in the stream."""
+
+
+class Replay:
+    """Per-agent ring buffers of transitions, sampled as windows of consecutive steps."""
+
+    def __init__(
+        self,
+        capacity: int,
+        num_agents: int,
+        obs_dim: int,
+        num_actions: int,
+        *,
+        hidden_shape: tuple[int, int] | None = None,
+        prioritized: dict[str, float] | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.num_agents = num_agents
+        self.size = max(1, capacity // num_agents)
+        """Steps kept per agent."""
+        self.device = torch.device(device)
+        shape = (num_agents, self.size)
+        zeros = lambda *s, dtype=torch.float32: torch.zeros(*s, dtype=dtype, device=device)  # noqa: E731
+        self.obs = zeros(*shape, obs_dim)
+        self.next_obs = zeros(*shape, obs_dim)
+        self.actions = zeros(*shape, dtype=torch.long)
+        self.rewards = zeros(*shape)
+        self.next_mask = zeros(*shape, num_actions, dtype=torch.bool)
+        self.terminal = zeros(*shape, dtype=torch.bool)
+        self.end = zeros(*shape, dtype=torch.bool)
+        self.hidden = (
+            (zeros(*shape, *hidden_shape), zeros(*shape, *hidden_shape)) if hidden_shape else None
+        )
+        self.written = torch.zeros(num_agents, dtype=torch.long, device=device)
+        """Steps ever written per agent (the ring position is ``written % size``)."""
+        self.prioritized = prioritized
+        self.priority = zeros(*shape) if prioritized else None
+        self.max_priority = 1.0
+
+    def __len__(self) -> int:
+        return int(self.written.clamp(max=self.size).sum())
+
+    def add(
+        self,
+        agents: Tensor,
+        obs: Tensor,
+        actions: Tensor,
+        rewards: Tensor,
+        next_obs: Tensor,
+        next_mask: Tensor,
+        terminal: Tensor,
+        end: Tensor,
+        hidden: tuple[Tensor, Tensor] | None = None,
+    ) -> None:
+        """Append one step for each agent in ``agents`` (hidden: ``[layers, n, hidden]``)."""
+        slot = self.written[agents] % self.size
+        self.obs[agents, slot] = obs
+        self.next_obs[agents, slot] = next_obs
+        self.actions[agents, slot] = actions
+        self.rewards[agents, slot] = rewards
+        self.next_mask[agents, slot] = next_mask
+        self.terminal[agents, slot] = terminal
+        self.end[agents, slot] = end
+        if self.hidden is not None and hidden is not None:
+            self.hidden[0][agents, slot] = hidden[0].transpose(0, 1)
+            self.hidden[1][agents, slot] = hidden[1].transpose(0, 1)
+        if self.priority is not None:
+            self.priority[agents, slot] = self.max_priority
+        self.written[agents] += 1
+
+    def sample(self, batch: int, time: int, generator: torch.Generator, beta: float = 0.4) -> Batch:
+        """``batch`` windows of ``time`` consecutive steps (older than the newest steps
+        where possible); steps past the newest are marked absent in ``length``."""
+        filled = self.written.clamp(max=self.size)
+        if self.priority is not None:
+            agent, start, weights = self._prioritized(batch, filled, generator, beta)
+        else:
+            agent, start = self._uniform(batch, filled, generator)
+            weights = torch.ones(batch, device=self.device)
+        steps = torch.arange(time, device=self.device)
+        # Positions in ring order: a window runs from `start` towards the newest step.
+        oldest = (self.written - filled)[agent]
+        absolute = oldest[:, None] + start[:, None] + steps[None, :]
+        present = absolute < self.written[agent][:, None]
+        slot = absolute % self.size
+        rows = agent[:, None].expand_as(slot)
+        hidden = None
+        if self.hidden is not None:
+            first = slot[:, 0]
+            hidden = (
+                self.hidden[0][agent, first].transpose(0, 1).contiguous(),
+                self.hidden[1][agent, first].transpose(0, 1).contiguous(),
+            )
+        return Batch(
+            obs=self.obs[rows, slot],
+            actions=self.actions[rows, slot],
+            rewards=self.rewards[rows, slot],
+            next_obs=self.next_obs[rows, slot],
+            next_mask=self.next_mask[rows, slot],
+            terminal=self.terminal[rows, slot],
+            end=self.end[rows, slot] | ~present,
+            agent=agent,
+            start=start,
+            weights=weights,
+            hidden=hidden,
+            length=present,
+        )
+
+    def update_priorities(self, batch: Batch, priorities: Tensor) -> None:
+        """New priorities for the first step of each sampled window."""
+        if self.priority is None:
+            return
+        assert self.prioritized is not None
+        oldest = (self.written - self.written.clamp(max=self.size))[batch.agent]
+        slot = (oldest + batch.start) % self.size
+        value = priorities.detach().abs().to(self.priority) + float(self.prioritized["epsilon"])
+        self.priority[batch.agent, slot] = value
+        self.max_priority = max(self.max_priority, float(value.max()))
+
+    def _uniform(
+        self, batch: int, filled: Tensor, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
+        # Every stored step is equally likely: pick a step index over all agents' steps.
+        total = int(filled.sum())
+        flat = torch.randint(0, total, (batch,), generator=generator, device=self.device)
+        bounds = filled.cumsum(0)
+        agent = torch.searchsorted(bounds, flat, right=True)
+        start = flat - (bounds[agent] - filled[agent])
+        return agent, start
+
+    def _prioritized(
+        self, batch: int, filled: Tensor, generator: torch.Generator, beta: float
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        assert self.priority is not None and self.prioritized is not None
+        # Priorities are indexed by ring slot; translate to "steps since oldest" order.
+        steps = torch.arange(self.size, device=self.device)
+        oldest = self.written - filled
+        slot = (oldest[:, None] + steps[None, :]) % self.size
+        stored = steps[None, :] < filled[:, None]
+        priority = torch.gather(self.priority, 1, slot).masked_fill(~stored, 0.0)
+        probs = priority.flatten() ** float(self.prioritized["alpha"])
+        probs = probs / probs.sum()
+        flat = torch.multinomial(probs, batch, replacement=True, generator=generator)
+        agent, start = flat // self.size, flat % self.size
+        weights = (int(filled.sum()) * probs[flat]) ** (-beta)
+        return agent, start, weights / weights.max()
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            "obs": self.obs,
+            "next_obs": self.next_obs,
+            "actions": self.actions,
+            "rewards": self.rewards,
+            "next_mask": self.next_mask,
+            "terminal": self.terminal,
+            "end": self.end,
+            "written": self.written,
+            "max_priority": self.max_priority,
+        }
+        if self.hidden is not None:
+            state["hidden_h"], state["hidden_c"] = self.hidden
+        if self.priority is not None:
+            state["priority"] = self.priority
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key in ("obs", "next_obs", "actions", "rewards", "next_mask", "terminal", "end"):
+            getattr(self, key).copy_(state[key])
+        self.written.copy_(state["written"])
+        self.max_priority = float(state["max_priority"])
+        if self.hidden is not None:
+            self.hidden[0].copy_(state["hidden_h"])
+            self.hidden[1].copy_(state["hidden_c"])
+        if self.priority is not None:
+            self.priority.copy_(state["priority"])

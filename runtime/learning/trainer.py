@@ -1,0 +1,338 @@
+"""The training loop: agents act in the town, remember, and learn; one step at a time.
+
+:meth:`Trainer.step` is one environment step for every agent, read top to bottom:
+act (epsilon-greedy among valid actions, recurrent brains carrying their hidden
+state through the episode), step the world, store the transitions, learn every
+``train_frequency`` steps, and close the episodes that ended (statistics,
+exploration schedules, curriculum, reset). Everything random draws from generators
+seeded from the run's seed, and :meth:`state_dict` captures all of it, so that a
+resumed run continues exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from hamlet.schemas import Pack
+
+from ..checkpoint import TrainingCheckpoint
+from ..model import HamletModel
+from ..world import TownWorld
+from .curriculum import AdversarialCurriculum, Transition
+from .dqn import DQNLearner
+from .exploration import EpsilonSchedule, IntrinsicWeight
+from .rnd import RND
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One completed episode of one agent."""
+
+    number: int
+    """Completed episodes of the run before this one (0-based, over all agents)."""
+    agent: int
+    steps: int
+    reward: float
+    """Sum of the extrinsic rewards."""
+    outcome: str
+    """``died``, ``retired`` or ``cut_off`` (reached max_steps_per_episode)."""
+    stage: int
+    multiplier: float
+    epsilon: float
+    intrinsic_weight: float
+    entropy: float
+    """Mean normalised entropy of softmax(Q) over the valid actions, per step."""
+    affordance_transitions: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Counts of consecutive successful interactions, ``(from, to) -> n``."""
+    transition: Transition | None = None
+    """The curriculum change this episode caused, if any."""
+
+
+class Trainer:
+    """Owns the world, the model and everything that learns; steps them together."""
+
+    def __init__(
+        self,
+        pack: Pack,
+        model: HamletModel,
+        *,
+        num_agents: int = 1,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.pack = pack
+        self.model = model
+        self.num_agents = num_agents
+        self.device = torch.device(device)
+        env = pack.training.environment
+        explore = pack.training.exploration
+        # One generator per purpose, each from the run's seed: acting never shifts what
+        # the world or the replay draws, so every part is reproducible on its own.
+        self.act_generator = torch.Generator(self.device).manual_seed(seed * 4 + 1)
+        self.world = TownWorld(pack, num_agents=num_agents, device=self.device, seed=seed * 4)
+        self.learner = DQNLearner(
+            model, num_agents, generator=torch.Generator(self.device).manual_seed(seed * 4 + 2)
+        )
+        self.rnd = (
+            RND(
+                model.obs_dim,
+                embed_dim=explore.rnd.embed_dim,
+                hidden=list(explore.rnd.hidden),
+                learning_rate=explore.rnd.learning_rate,
+                train_batch=explore.rnd.train_batch,
+                seed=seed * 4 + 3,
+                device=self.device,
+            )
+            if explore.rnd.enabled
+            else None
+        )
+        self.learner.intrinsic = self._intrinsic_reward if self.rnd is not None else None
+        self.epsilon = EpsilonSchedule(explore.epsilon)
+        self.intrinsic = IntrinsicWeight(explore.intrinsic)
+        self.curriculum = AdversarialCurriculum(pack.training.curriculum, env.max_steps_per_episode)
+        self.max_episodes = pack.training.run.max_episodes
+        self.train_frequency = model.spec["learning"]["train_frequency"]
+        prioritized = model.spec["learning"]["replay"]["prioritized"]
+        self.beta0 = prioritized["beta"] if prioritized else 1.0
+
+        self.env_steps = 0
+        self.episodes_done = 0
+        self.last_stats: dict[str, float] = {}
+        self.obs = self.world.reset()
+        self.hidden = model.initial_state(num_agents)
+        self.multiplier = torch.full((num_agents,), self.curriculum.multiplier, device=self.device)
+        self.stage = torch.full((num_agents,), self.curriculum.stage, device=self.device)
+        self._episode_reward = torch.zeros(num_agents, device=self.device)
+        self._episode_entropy = torch.zeros(num_agents, device=self.device)
+        self._last_interaction = torch.full((num_agents,), -1, dtype=torch.long, device=self.device)
+        self._transitions: list[dict[tuple[str, str], int]] = [{} for _ in range(num_agents)]
+
+    # --- one environment step -------------------------------------------------------
+
+    def step(self) -> list[Episode]:
+        """Advance every agent by one step; returns the episodes that ended."""
+        model, world = self.model, self.world
+
+        # --- act: epsilon-greedy among the valid actions ---------------------------
+        mask = world.action_mask()
+        hidden_before = self.hidden
+        acted = model.predict(
+            self.obs,
+            hidden_before,
+            epsilon=self.epsilon.value,
+            action_mask=mask,
+            generator=self.act_generator,
+            noise=bool(model.module.noisy),
+        )
+        actions = acted["actions"]
+        self._episode_entropy += _normalised_entropy(acted["q_values"], mask)
+
+        # --- the world moves --------------------------------------------------------
+        result = world.step(actions, self.multiplier)
+        ended = result.done | result.truncated
+
+        # --- remember: every agent's transition, with the state it acted from --------
+        self.learner.replay.add(
+            torch.arange(self.num_agents, device=self.device),
+            self.obs,
+            actions,
+            result.reward,
+            result.obs,
+            world.action_mask(),
+            result.done,
+            ended,
+            hidden_before,
+        )
+        if self.rnd is not None:
+            self.rnd.observe(result.obs)
+        self._episode_reward += result.reward
+        self._count_interactions(result.interactions)
+
+        # --- learn ------------------------------------------------------------------
+        self.env_steps += 1
+        if self.env_steps % self.train_frequency == 0 and self.learner.ready:
+            progress = min(1.0, self.episodes_done / max(1, self.max_episodes))
+            self.last_stats = self.learner.learn(beta=self.beta0 + (1 - self.beta0) * progress)
+
+        # --- close finished episodes, then carry on from fresh states ----------------
+        self.obs = result.obs
+        self.hidden = acted["hidden"]
+        if not bool(ended.any()):
+            return []
+        return self._close(ended, result)
+
+    def _close(self, ended: Tensor, result: Any) -> list[Episode]:
+        episodes = []
+        steps = self.world.step_count
+        for agent in torch.nonzero(ended).flatten().tolist():
+            survived = int(steps[agent])
+            outcome = (
+                "died" if bool(result.died[agent]) else
+                "retired" if bool(result.retired[agent]) else "cut_off"
+            )  # fmt: skip
+            entropy = float(self._episode_entropy[agent]) / max(1, survived)
+            stage = int(self.stage[agent])
+            episode = Episode(
+                number=self.episodes_done,
+                agent=agent,
+                steps=survived,
+                reward=float(self._episode_reward[agent]),
+                outcome=outcome,
+                stage=stage,
+                multiplier=float(self.multiplier[agent]),
+                epsilon=self.epsilon.value,
+                intrinsic_weight=self.intrinsic.value if self.rnd is not None else 0.0,
+                entropy=entropy,
+                affordance_transitions=self._transitions[agent],
+            )
+            transition = self.curriculum.episode_done(self.episodes_done, survived, entropy, stage)
+            self.epsilon.episode_done()
+            self.intrinsic.episode_done(survived)
+            self.episodes_done += 1
+            episodes.append(_with_transition(episode, transition))
+            self._transitions[agent] = {}
+        # Fresh episodes start at the curriculum's current stage, with empty memory.
+        self.obs = self.world.reset(ended)
+        self.multiplier[ended] = self.curriculum.multiplier
+        self.stage[ended] = self.curriculum.stage
+        self._episode_reward[ended] = 0.0
+        self._episode_entropy[ended] = 0.0
+        self._last_interaction[ended] = -1
+        if self.hidden is not None:
+            keep = ~ended.view(1, -1, 1)
+            self.hidden = tuple(torch.where(keep, t, torch.zeros_like(t)) for t in self.hidden)
+        return episodes
+
+    def _count_interactions(self, interactions: Tensor) -> None:
+        used = interactions >= 0
+        if not bool(used.any()):
+            return
+        names = self.world.vocabulary
+        for agent in torch.nonzero(used).flatten().tolist():
+            now, before = int(interactions[agent]), int(self._last_interaction[agent])
+            if before >= 0:
+                key = (names[before], names[now])
+                self._transitions[agent][key] = self._transitions[agent].get(key, 0) + 1
+        self._last_interaction = torch.where(used, interactions, self._last_interaction)
+
+    def _intrinsic_reward(self, next_obs: Tensor) -> Tensor:
+        """The weighted novelty of next states, for the learner's targets (weighted once)."""
+        assert self.rnd is not None
+        flat = next_obs.reshape(-1, next_obs.shape[-1])
+        return (self.rnd.reward(flat) * self.intrinsic.value).reshape(next_obs.shape[:-1])
+
+    def episodes(self, count: int) -> Iterator[Episode]:
+        """Step until ``count`` more episodes have ended, yielding each as it ends."""
+        target = self.episodes_done + count
+        while self.episodes_done < target:
+            yield from self.step()
+
+    # --- exact resume -------------------------------------------------------------------
+
+    def checkpoint(self, config: dict[str, str], metadata: dict[str, Any]) -> TrainingCheckpoint:
+        """Everything needed to continue exactly from here (``config``: the pack's files)."""
+        learner = self.learner
+        return TrainingCheckpoint(
+            brain_spec=self.model.spec,
+            brain_spec_hash=self.model.spec_hash,
+            online=self.model.module.state_dict(),
+            target=learner.target.state_dict(),
+            optimizer=learner.optimizer.state_dict(),
+            counters={
+                "episode": self.episodes_done,
+                "env_steps": self.env_steps,
+                "agent_steps": self.env_steps * self.num_agents,
+                "gradient_steps": learner.gradient_steps,
+            },
+            config=config,
+            metadata=self.metadata(metadata),
+            replay=learner.replay.state_dict(),
+            rng={
+                "act": self.act_generator.get_state(),
+                "learn": learner.generator.get_state(),
+                "torch": torch.get_rng_state(),
+            },
+            curriculum=self.curriculum.state_dict(),
+            exploration={
+                "epsilon": self.epsilon.state_dict(),
+                "intrinsic": self.intrinsic.state_dict(),
+                "rnd": self.rnd.state_dict() if self.rnd is not None else None,
+            },
+            world={
+                "world": self.world.state_dict(),
+                "obs": self.obs,
+                "hidden": self.hidden,
+                "multiplier": self.multiplier,
+                "stage": self.stage,
+                "episode_reward": self._episode_reward,
+                "episode_entropy": self._episode_entropy,
+                "last_interaction": self._last_interaction,
+                "transitions": [
+                    [[a, b, n] for (a, b), n in counts.items()] for counts in self._transitions
+                ],
+                "last_stats": self.last_stats,
+            },
+        )
+
+    def metadata(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """What a checkpoint records about where training stands (correction 7: the
+        true action names, the meter names in tensor order, the observation layout)."""
+        return {
+            **extra,
+            "episode": self.episodes_done,
+            "epsilon": self.epsilon.value,
+            "curriculum_stage": self.curriculum.stage,
+            "observation_layout": self.model.layout.to_dict(),
+            "action_names": list(self.model.action_names),
+            "meter_names": list(self.world.meter_names),
+        }
+
+    def restore(self, checkpoint: TrainingCheckpoint) -> None:
+        """Continue from ``checkpoint`` (made by :meth:`checkpoint` for the same brain)."""
+        learner = self.learner
+        self.model.module.load_state_dict(checkpoint.online)
+        learner.target.load_state_dict(checkpoint.target)
+        learner.optimizer.load_state_dict(checkpoint.optimizer)
+        learner.gradient_steps = int(checkpoint.counters["gradient_steps"])
+        learner.replay.load_state_dict(checkpoint.replay or {})
+        self.env_steps = int(checkpoint.counters["env_steps"])
+        self.episodes_done = int(checkpoint.counters["episode"])
+        rng = checkpoint.rng or {}
+        self.act_generator.set_state(rng["act"])
+        learner.generator.set_state(rng["learn"])
+        torch.set_rng_state(rng["torch"])
+        self.curriculum.load_state_dict(checkpoint.curriculum or {})
+        exploration = checkpoint.exploration or {}
+        self.epsilon.load_state_dict(exploration["epsilon"])
+        self.intrinsic.load_state_dict(exploration["intrinsic"])
+        if self.rnd is not None:
+            self.rnd.load_state_dict(exploration["rnd"])
+        state = checkpoint.world or {}
+        self.world.load_state_dict(state["world"])
+        self.obs = state["obs"]
+        self.hidden = tuple(state["hidden"]) if state["hidden"] is not None else None
+        self.multiplier = state["multiplier"]
+        self.stage = state["stage"]
+        self._episode_reward = state["episode_reward"]
+        self._episode_entropy = state["episode_entropy"]
+        self._last_interaction = state["last_interaction"]
+        self._transitions = [{(a, b): int(n) for a, b, n in rows} for rows in state["transitions"]]
+        self.last_stats = dict(state["last_stats"])
+
+
+def _normalised_entropy(q_values: Tensor, mask: Tensor) -> Tensor:
+    """Entropy of softmax(Q) over each row's valid actions, divided by its maximum."""
+    logits = q_values.masked_fill(~mask, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    entropy = -(probs * torch.log(probs.clamp(min=1e-12))).sum(-1)
+    valid = mask.sum(-1)
+    return torch.where(valid > 1, entropy / torch.log(valid.clamp(min=2).float()), 0.0)
+
+
+def _with_transition(episode: Episode, transition: Transition | None) -> Episode:
+    return episode if transition is None else replace(episode, transition=transition)

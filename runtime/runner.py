@@ -1,0 +1,247 @@
+"""``hamlet run``: train a config pack's brain in its world, in a run directory.
+
+A run directory ``runs/<pack>/<YYYY-MM-DD_HHMMSS>/`` holds:
+
+* ``config/``: a copy of the pack (brain.yaml and the world files) as it was;
+* ``run.log``: what happened, line by line;
+* ``metrics.sqlite``: episodes, curriculum transitions, affordance transitions, state;
+* ``checkpoints/``: every ``checkpoint_every`` episodes, a training checkpoint
+  (``checkpoint_epNNNNNN.pt``, enough to resume exactly) and an inference one
+  (``model_epNNNNNN.pt``); the last ``keep_checkpoints`` pairs are kept, and a final
+  pair is written when the run ends, also on Ctrl-C.
+
+``--resume RUN_DIR`` continues a run from its newest training checkpoint, with the
+run's own copy of the config: with the same seed, K episodes and a resume to 2K give
+the same metrics as 2K episodes straight.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hamlet.compiler import compile_brain
+from hamlet.schemas import load_pack, observation_layout
+from hamlet.schemas.errors import CheckpointError, Diagnostic
+
+from .checkpoint import (
+    hamlet_version,
+    inference_name,
+    load_training_checkpoint,
+    save_checkpoint,
+    training_name,
+)
+from .learning.trainer import Episode, Trainer
+from .metrics import MetricsDB
+from .migrate import TRAINING_FILE
+from .model import HamletModel
+
+PACK_FILES = ("brain.yaml", "training.yaml", "bars.yaml", "affordances.yaml", "cascades.yaml")
+
+
+@dataclass
+class RunOptions:
+    """What ``hamlet run`` was asked to do."""
+
+    pack: str | Path | None
+    """A config pack folder or shipped pack name (None when resuming)."""
+    episodes: int | None = None
+    """Total episodes of the run (default: the pack's ``run.max_episodes``)."""
+    seed: int | None = None
+    """Default: the pack's ``run.seed``."""
+    agents: int = 1
+    device: str = "cpu"
+    out: str | Path = "runs"
+    resume: str | Path | None = None
+    checkpoint_every: int | None = None
+    """Default: the pack's ``run.checkpoint_every``."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    episodes: int
+    env_steps: int
+    interrupted: bool
+
+
+EpisodeHook = Callable[[Trainer, list[Episode]], None]
+
+
+def run_training(options: RunOptions, on_episodes: EpisodeHook | None = None) -> RunResult:
+    """Train until the run has its episodes (or is interrupted); returns where it is."""
+    run_dir, resumed = _run_dir(options)
+    # The run's own copy of the pack, under the pack's name (runs/<pack>/<stamp>/config).
+    pack = load_pack(run_dir / "config")
+    pack = pack.model_copy(update={"name": run_dir.parent.name})
+    seed = options.seed if options.seed is not None else pack.training.run.seed
+    layout = observation_layout(pack)
+    brain = compile_brain(run_dir / "config" / "brain.yaml", layout=layout)
+    model = HamletModel.from_spec(brain, device=options.device, seed=seed)
+    model.metadata["pack"] = pack.name
+    agents = options.agents
+    checkpoints = run_dir / "checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    db = MetricsDB(run_dir / "metrics.sqlite")
+    log = _logger(run_dir / "run.log")
+    trainer = Trainer(pack, model, num_agents=agents, seed=seed, device=options.device)
+    if resumed:
+        latest = _latest_checkpoint(checkpoints)
+        state = load_training_checkpoint(latest, options.device)
+        agents = len(state.world["world"]["alive"]) if state.world else agents
+        if agents != options.agents:
+            trainer = Trainer(pack, model, num_agents=agents, seed=seed, device=options.device)
+        trainer.restore(state)
+        db.forget_after(trainer.episodes_done)
+        log.info("resumed from %s at episode %d", latest.name, trainer.episodes_done)
+    total = options.episodes or pack.training.run.max_episodes
+    every = options.checkpoint_every or pack.training.run.checkpoint_every
+    keep = pack.training.run.keep_checkpoints
+    config = {name: (run_dir / "config" / name).read_text() for name in PACK_FILES}
+    metadata = {
+        "pack": pack.name,
+        "seed": seed,
+        "agents": agents,
+        "hamlet_version": hamlet_version(),
+    }
+    db.set_state(status="running", pack=pack.name, seed=seed, agents=agents, total_episodes=total)
+    log.info(
+        "training %s (%s) with %d agent(s), seed %d, to episode %d",
+        pack.name, brain.resolved.spec.name, agents, seed, total,
+    )  # fmt: skip
+
+    def save() -> None:
+        episode = trainer.episodes_done
+        save_checkpoint(trainer.checkpoint(config, metadata), checkpoints / training_name(episode))
+        trainer.model.save(checkpoints / inference_name(episode), **trainer.metadata(metadata))
+        _rotate(checkpoints, keep)
+        db.set_state(last_checkpoint=training_name(episode), episodes_done=episode)
+        log.info("checkpoint at episode %d", episode)
+
+    interrupted = False
+    last_saved = trainer.episodes_done
+    try:
+        with _graceful_interrupt():
+            while trainer.episodes_done < total:
+                finished = trainer.step()
+                if not finished:
+                    continue
+                finished = [e for e in finished if e.number < total]
+                db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
+                for t in (e.transition for e in finished if e.transition is not None):
+                    log.info(
+                        "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
+                        t.reason, t.from_stage, t.to_stage, t.episode, t.survival,
+                    )  # fmt: skip
+                if on_episodes is not None:
+                    on_episodes(trainer, finished)
+                if trainer.episodes_done // every > last_saved // every:
+                    save()
+                    last_saved = trainer.episodes_done
+    except KeyboardInterrupt:
+        interrupted = True
+        log.info("interrupted at episode %d", trainer.episodes_done)
+    if trainer.episodes_done != last_saved or not any(checkpoints.glob("checkpoint_ep*.pt")):
+        save()
+    db.set_state(status="interrupted" if interrupted else "completed")
+    db.close()
+    log.info("stopped at episode %d after %d environment steps", trainer.episodes_done,
+             trainer.env_steps)  # fmt: skip
+    _close(log)
+    return RunResult(run_dir, trainer.episodes_done, trainer.env_steps, interrupted)
+
+
+def _run_dir(options: RunOptions) -> tuple[Path, bool]:
+    if options.resume is not None:
+        run_dir = Path(options.resume)
+        if not (run_dir / "config" / "brain.yaml").is_file():
+            raise CheckpointError(
+                Diagnostic(
+                    "E200",
+                    f"{run_dir} is not a run directory (it has no config/brain.yaml)",
+                    hint="give the folder hamlet run created, e.g. runs/L1_full_observability/"
+                    "2026-01-01_120000",
+                    file=str(run_dir),
+                )
+            )
+        return run_dir, True
+    pack = load_pack(options.pack)  # validates the pack before anything is created
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    run_dir = Path(options.out) / pack.name / stamp
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = Path(options.out) / pack.name / f"{stamp}_{suffix}"
+    (run_dir / "config").mkdir(parents=True)
+    for name in PACK_FILES:
+        shutil.copyfile(pack.directory / name, run_dir / "config" / name)
+    return run_dir, False
+
+
+def _latest_checkpoint(folder: Path) -> Path:
+    found = sorted(
+        (int(m.group(1)), p)
+        for p in folder.glob("checkpoint_ep*.pt")
+        if (m := TRAINING_FILE.fullmatch(p.name))
+    )
+    if not found:
+        raise CheckpointError(
+            Diagnostic("E200", f"no training checkpoint in {folder}", file=str(folder))
+        )
+    return found[-1][1]
+
+
+def _rotate(folder: Path, keep: int) -> None:
+    """Keep the newest ``keep`` checkpoint pairs (0 keeps them all)."""
+    if keep <= 0:
+        return
+    episodes = sorted(
+        int(m.group(1))
+        for p in folder.glob("checkpoint_ep*.pt")
+        if (m := TRAINING_FILE.fullmatch(p.name))
+    )
+    for episode in episodes[:-keep]:
+        (folder / training_name(episode)).unlink(missing_ok=True)
+        (folder / inference_name(episode)).unlink(missing_ok=True)
+
+
+@contextmanager
+def _graceful_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C: the run saves a final checkpoint and stops."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not in the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _logger(path: Path) -> logging.Logger:
+    log = logging.getLogger(f"hamlet.run.{path.parent.name}.{time.monotonic_ns()}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    return log
+
+
+def _close(log: logging.Logger) -> None:
+    for handler in list(log.handlers):
+        handler.close()
+        log.removeHandler(handler)

@@ -1,0 +1,89 @@
+"""Curriculum, epsilon and the intrinsic weight: decisions from completed episodes."""
+
+from __future__ import annotations
+
+from hamlet.runtime.learning.curriculum import AdversarialCurriculum
+from hamlet.runtime.learning.exploration import EpsilonSchedule, IntrinsicWeight
+from hamlet.schemas import load_pack
+from hamlet.schemas.pack import Curriculum, Epsilon, Intrinsic
+
+STAGES = load_pack("L1_full_observability").training.curriculum.stages
+
+
+def _curriculum(**overrides) -> AdversarialCurriculum:
+    settings = {
+        "window": 4, "advance_survival": 0.7, "retreat_survival": 0.3, "entropy_gate": 0.5,
+        "min_episodes_at_stage": 4, "stages": STAGES, **overrides,
+    }  # fmt: skip
+    config = Curriculum(**settings)
+    return AdversarialCurriculum(config, max_steps=100)
+
+
+def test_advances_when_survival_is_high_and_the_policy_decided():
+    c = _curriculum()
+    moves = [c.episode_done(i, 90, 0.1, c.stage) for i in range(4)]
+    assert moves[:3] == [None] * 3
+    assert (moves[3].reason, moves[3].from_stage, moves[3].to_stage) == ("advance", 1, 2)
+    assert c.stage == 2 and c.multiplier == STAGES[1].depletion_multiplier
+
+
+def test_does_not_advance_while_the_policy_is_undecided():
+    c = _curriculum()
+    assert all(c.episode_done(i, 90, 0.9, 1) is None for i in range(10))
+    assert c.stage == 1
+
+
+def test_retreats_when_survival_collapses_and_never_below_stage_one():
+    c = _curriculum(initial_stage=3)
+    moves = [c.episode_done(i, 10, 0.1, 3) for i in range(4)]
+    assert moves[3].reason == "retreat" and c.stage == 2
+    c = _curriculum()
+    assert all(c.episode_done(i, 0, 0.1, 1) is None for i in range(10))
+
+
+def test_waits_for_min_episodes_and_ignores_episodes_of_an_earlier_stage():
+    c = _curriculum(min_episodes_at_stage=6)
+    assert all(c.episode_done(i, 90, 0.1, 1) is None for i in range(5))
+    assert c.episode_done(5, 90, 0.1, 1).to_stage == 2
+    assert c.episode_done(6, 0, 0.1, played_at=1) is None  # began at stage 1
+    assert c.episodes_at_stage == 0
+
+
+def test_static_never_moves():
+    c = _curriculum(kind="static")
+    assert all(c.episode_done(i, 100, 0.0, 1) is None for i in range(20))
+
+
+def test_curriculum_state_round_trip():
+    c = _curriculum()
+    for i in range(3):
+        c.episode_done(i, 90, 0.1, 1)
+    d = _curriculum()
+    d.load_state_dict(c.state_dict())
+    assert c.episode_done(3, 90, 0.1, 1) == d.episode_done(3, 90, 0.1, 1)
+
+
+def test_epsilon_decays_per_episode_to_its_floor():
+    e = EpsilonSchedule(Epsilon(start=1.0, decay=0.5, min=0.2))
+    for _ in range(5):
+        e.episode_done()
+    assert e.value == 0.2
+
+
+def test_intrinsic_weight_anneals_only_when_survival_is_long_and_steady():
+    w = IntrinsicWeight(
+        Intrinsic(
+            initial_weight=1.0,
+            decay_rate=0.5,
+            variance_threshold=10,
+            survival_window=3,
+            min_mean_survival=50,
+        )
+    )
+    for steps in (100, 100):
+        w.episode_done(steps)
+    assert w.value == 1.0  # window not full yet
+    w.episode_done(100)
+    assert w.value == 0.5
+    w.episode_done(10)  # variance jumps: no change
+    assert w.value == 0.5
