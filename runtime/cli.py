@@ -115,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         out=args.out,
         resume=args.resume,
         checkpoint_every=args.checkpoint_every,
+        minutes=args.minutes,
     )
     total = args.episodes
     if total is None:
@@ -232,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
     sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
     sub.add_argument("--checkpoint-every", type=_positive, metavar="K", help="episodes")
+    sub.add_argument("--minutes", type=float, help="stop after this much wall-clock time")
     sub.add_argument("--quiet", action="store_true", help="no progress display")
     sub.set_defaults(run=_run, parser=sub)
 

@@ -18,6 +18,7 @@ the same metrics as 2K episodes straight.
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import shutil
 import signal
@@ -45,6 +46,7 @@ from .migrate import TRAINING_FILE
 from .model import HamletModel
 
 PACK_FILES = ("brain.yaml", "training.yaml", "bars.yaml", "affordances.yaml", "cascades.yaml")
+"""The files of a run's config snapshot (brain.yaml there is the resolved brain)."""
 
 
 @dataclass
@@ -63,6 +65,8 @@ class RunOptions:
     resume: str | Path | None = None
     checkpoint_every: int | None = None
     """Default: the pack's ``run.checkpoint_every``."""
+    minutes: float | None = None
+    """Stop (with a final checkpoint) after this much wall-clock time."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +132,10 @@ def run_training(options: RunOptions, on_episodes: EpisodeHook | None = None) ->
 
     interrupted = False
     last_saved = trainer.episodes_done
+    deadline = time.monotonic() + options.minutes * 60 if options.minutes else float("inf")
     try:
         with _graceful_interrupt():
-            while trainer.episodes_done < total:
+            while trainer.episodes_done < total and time.monotonic() < deadline:
                 finished = trainer.step()
                 if not finished:
                     continue
@@ -180,9 +185,19 @@ def _run_dir(options: RunOptions) -> tuple[Path, bool]:
     while run_dir.exists():
         suffix += 1
         run_dir = Path(options.out) / pack.name / f"{stamp}_{suffix}"
-    (run_dir / "config").mkdir(parents=True)
-    for name in PACK_FILES:
-        shutil.copyfile(pack.directory / name, run_dir / "config" / name)
+    config = run_dir / "config"
+    config.mkdir(parents=True)
+    for name in PACK_FILES[1:]:
+        shutil.copyfile(pack.directory / name, config / name)
+    # The brain as the run saw it: fully resolved, so that the copy stands alone even
+    # when the pack's brain extends a file elsewhere; the original text is kept beside.
+    brain = compile_brain(pack.directory / "brain.yaml", layout=observation_layout(pack))
+    shutil.copyfile(pack.directory / "brain.yaml", config / "brain.source.yaml")
+    header = (
+        f"# The resolved brain of {pack.name} ({brain.spec_hash}): every default written\n"
+        "# out and every size filled in. brain.source.yaml is the file it came from.\n"
+    )
+    (config / "brain.yaml").write_text(header + json.dumps(brain.to_dict(), indent=2) + "\n")
     return run_dir, False
 
 
