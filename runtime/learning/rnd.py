@@ -83,33 +83,36 @@ class RND:
         )
 
     def reward(self, obs: Tensor) -> Tensor:
-        """Normalised novelty ``[n]`` of observations ``[n, obs_dim]``; updates the statistics."""
-        self.obs_stats.update(obs)
+        """Normalised novelty ``[n]`` of observations ``[n, obs_dim]``."""
         with torch.no_grad():
             x = self._normalise(obs)
             error = (self.predictor(x) - self.frozen(x)).pow(2).mean(-1)
         self.error_stats.update(error)
         return (error / self.error_stats.var.sqrt().clamp(min=1e-8)).clamp(max=CLIP)
 
-    def observe(self, obs: Tensor) -> float | None:
-        """Queue observations; each full ``train_batch`` trains the predictor once.
-        Returns the last training loss, if a step was taken."""
+    def observe(self, obs: Tensor) -> None:
+        """Keep the newest ``train_batch`` observations for the next :meth:`train`."""
         self.pending.append(obs)
         self.pending_count += obs.shape[0]
-        loss = None
-        while self.pending_count >= self.train_batch:
-            queued = torch.cat(self.pending)
-            batch, rest = queued[: self.train_batch], queued[self.train_batch :]
-            self.pending = [rest] if rest.shape[0] else []
-            self.pending_count = rest.shape[0]
-            x = self._normalise(batch)
-            error = (self.predictor(x) - self.frozen(x)).pow(2).mean()
-            self.optimizer.zero_grad(set_to_none=True)
-            error.backward()
-            self.optimizer.step()
-            self.updates += 1
-            loss = error.item()
-        return loss
+        while self.pending and self.pending_count - self.pending[0].shape[0] >= self.train_batch:
+            self.pending_count -= self.pending.pop(0).shape[0]
+
+    def train(self) -> float | None:
+        """One predictor step on the newest ``train_batch`` observations, if that many came
+        since the last step. The trainer calls it once per gradient step of the brain,
+        so that its cost does not grow with the number of agents."""
+        if self.pending_count < self.train_batch:
+            return None
+        batch = torch.cat(self.pending)[-self.train_batch :]
+        self.pending, self.pending_count = [], 0
+        self.obs_stats.update(batch)  # the input statistics follow what the agents see
+        x = self._normalise(batch)
+        error = (self.predictor(x) - self.frozen(x)).pow(2).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        error.backward()
+        self.optimizer.step()
+        self.updates += 1
+        return error.item()
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -138,7 +138,6 @@ class Trainer:
 
         # --- remember: every agent's transition, with the state it acted from --------
         self.learner.replay.add(
-            torch.arange(self.num_agents, device=self.device),
             self.obs,
             actions,
             result.reward,
@@ -158,6 +157,8 @@ class Trainer:
         if self.env_steps % self.train_frequency == 0 and self.learner.ready:
             progress = min(1.0, self.episodes_done / max(1, self.max_episodes))
             self.last_stats = self.learner.learn(beta=self.beta0 + (1 - self.beta0) * progress)
+            if self.rnd is not None:
+                self.rnd.train()
 
         # --- close finished episodes, then carry on from fresh states ----------------
         self.obs = result.obs
@@ -196,8 +197,9 @@ class Trainer:
             self.episodes_done += 1
             episodes.append(_with_transition(episode, transition))
             self._transitions[agent] = {}
-        # Fresh episodes start at the curriculum's current stage, with empty memory.
-        self.obs = self.world.reset(ended)
+        # Fresh episodes start at the curriculum's current stage, with empty memory. The
+        # replay holds copies of the observations, so the reset may rewrite them in place.
+        self.obs = self.world.reset(ended, obs=self.obs)
         self.multiplier[ended] = self.curriculum.multiplier
         self.stage[ended] = self.curriculum.stage
         self._episode_reward[ended] = 0.0
@@ -327,11 +329,9 @@ class Trainer:
 
 def _normalised_entropy(q_values: Tensor, mask: Tensor) -> Tensor:
     """Entropy of softmax(Q) over each row's valid actions, divided by its maximum."""
-    logits = q_values.masked_fill(~mask, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
-    entropy = -(probs * torch.log(probs.clamp(min=1e-12))).sum(-1)
-    valid = mask.sum(-1)
-    return torch.where(valid > 1, entropy / torch.log(valid.clamp(min=2).float()), 0.0)
+    log_probs = torch.log_softmax(q_values.masked_fill(~mask, float("-inf")), dim=-1)
+    entropy = -(log_probs.exp() * log_probs).nan_to_num().sum(-1)
+    return entropy / torch.log(mask.sum(-1).clamp(min=2).float())
 
 
 def _with_transition(episode: Episode, transition: Transition | None) -> Episode:

@@ -30,7 +30,6 @@ def _tiny_model(**learning) -> HamletModel:
 def _store(learner: DQNLearner, obs, action, reward, next_obs, next_mask, terminal, times=1):
     for _ in range(times):
         learner.replay.add(
-            torch.tensor([0]),
             torch.tensor([obs], dtype=torch.float32),
             torch.tensor([action]),
             torch.tensor([reward], dtype=torch.float32),
@@ -117,7 +116,7 @@ def test_recurrent_windows_replay_the_stored_acting_state():
     for _ in range(30):
         _, h_next, c_next = model.module(obs, h, c)
         next_obs = torch.randn(1, 54, generator=gen)
-        learner.replay.add(torch.tensor([0]), obs, torch.tensor([1]), torch.tensor([0.0]), next_obs,
+        learner.replay.add(obs, torch.tensor([1]), torch.tensor([0.0]), next_obs,
                            torch.ones(1, 6, dtype=torch.bool), torch.tensor([False]),
                            torch.tensor([False]), (h, c))  # fmt: skip
         obs, h, c = next_obs, h_next.detach(), c_next.detach()
@@ -154,7 +153,7 @@ def test_every_brain_variant_learns_without_nans(trunk, combo):
     gen = torch.Generator().manual_seed(3)
     for t in range(20):
         obs = torch.randn(2, layout.obs_dim, generator=gen)
-        learner.replay.add(torch.arange(2), obs, torch.randint(0, 6, (2,), generator=gen),
+        learner.replay.add(obs, torch.randint(0, 6, (2,), generator=gen),
                            torch.rand(2, generator=gen), obs + 0.1,
                            torch.rand(2, 6, generator=gen) > 0.3, torch.tensor([t == 9, False]),
                            torch.tensor([t == 9, t == 15]), hidden)  # fmt: skip

@@ -12,7 +12,6 @@ def _fill(replay: Replay, steps: int, agents: int = 2, start: int = 0) -> None:
         ids = torch.arange(agents)
         obs = torch.full((agents, 3), float(t)) + ids[:, None] * 1000
         replay.add(
-            ids,
             obs,
             torch.full((agents,), t % 6),
             torch.full((agents,), float(t)),
@@ -32,6 +31,7 @@ def test_capacity_is_split_between_agents_and_old_steps_are_overwritten():
     batch = replay.sample(200, 1, torch.Generator().manual_seed(0))
     steps = batch.obs[:, 0, 0] % 1000
     assert steps.min() >= 15  # only the newest 10 steps of each agent remain
+    assert len(replay) == 20 and replay.filled == 10
 
 
 def test_windows_are_consecutive_steps_of_one_agent():

@@ -84,7 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for brain, world in BUILTIN_WORLDS.items():
             model = HamletModel.from_spec(brain, world=world, seed=0)
-            session = single_thread_session(model.export(Path(folder) / brain, "onnx"))
+            session = single_thread_session(model.export(Path(folder) / brain, "onnx").path)
             for batch in BATCHES:
                 repeats = args.repeats if batch == 1 else max(1, args.repeats // 5)
                 times = interleaved_times(_calls(model, session, batch), args.warmup, repeats)
