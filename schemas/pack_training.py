@@ -100,9 +100,7 @@ class Rnd(ConfigModel):
     hidden: tuple[int, ...] = (256, 128)
     """Hidden layer sizes of both RND networks."""
     learning_rate: float = 0.0001
-    """Adam learning rate of the predictor."""
-    train_batch: int = 128
-    """Observations collected per predictor update."""
+    """Adam learning rate of the predictor (which trains on each replayed batch)."""
 
 
 class Intrinsic(ConfigModel):

@@ -95,9 +95,8 @@ class DQNLearner:
         # --- evaluate: online values (and next-state values) on the window --------
         online_now, online_next, target_next = self._evaluate(batch)
         rewards = batch.rewards
-        if self.intrinsic is not None:
-            with torch.no_grad():
-                rewards = rewards + self.intrinsic(batch.next_obs)
+        if self.intrinsic is not None:  # (it also trains the novelty predictor: no no_grad)
+            rewards = rewards + self.intrinsic(batch.next_obs).detach()
         targets = n_step(rewards, batch.terminal, batch.end, batch.length, gamma, n)
         # Train on the steps after burn-in that belong to the window's first episode
         # (steps after an earlier episode end carry another episode's state).
@@ -171,11 +170,13 @@ class DQNLearner:
         """
         noise = {"noise": True, "generator": self.generator} if self.online.noisy else {}
         if not self.recurrent:
+            with torch.no_grad():
+                target_next = self._outputs(self.target, batch.next_obs, noise)
+            if not self.learning["double_dqn"]:  # the target network also picks the action
+                return self._outputs(self.online, batch.obs, noise), target_next, target_next
             # One online pass over states and next states together (fewer, larger ops).
             both = self._outputs(self.online, torch.cat([batch.obs, batch.next_obs], 1), noise)
             now, online_next = both.split(batch.obs.shape[1], dim=1)
-            with torch.no_grad():
-                target_next = self._outputs(self.target, batch.next_obs, noise)
             return now, online_next.detach(), target_next
         # The observations of a window followed by the last step's next state: position
         # i + 1 holds the next state of step i (within the window's first episode).

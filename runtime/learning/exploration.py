@@ -10,20 +10,31 @@ from hamlet.schemas.pack import Epsilon, Intrinsic
 
 
 class EpsilonSchedule:
-    """``epsilon <- max(min, epsilon * decay)`` after every completed episode."""
+    """``epsilon = max(min, start * decay ** (episodes / agents))``.
 
-    def __init__(self, config: Epsilon) -> None:
+    With one agent this is the reference's per-episode decay. With N agents sharing a
+    learner, N episodes end in the time one agent plays one, so epsilon decays once
+    per N completed episodes: the schedule follows experience per agent, not the
+    number of agents.
+    """
+
+    def __init__(self, config: Epsilon, agents: int = 1) -> None:
         self.config = config
+        self.agents = agents
+        self.episodes = 0
         self.value = config.start
 
     def episode_done(self) -> None:
-        self.value = max(self.config.min, self.value * self.config.decay)
+        self.episodes += 1
+        decayed = self.config.start * self.config.decay ** (self.episodes / self.agents)
+        self.value = max(self.config.min, decayed)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"value": self.value}
+        return {"value": self.value, "episodes": self.episodes}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.value = float(state["value"])
+        self.episodes = int(state["episodes"])
 
 
 class IntrinsicWeight:

@@ -1,10 +1,11 @@
 """Random Network Distillation: novelty as the error of a predictor chasing a frozen net.
 
-The intrinsic reward of a new observation is how badly the predictor matches the
-frozen random network on it, divided by the running standard deviation of that error
-(so that its scale does not drift as the predictor learns), and clipped at 5. Inputs
-are normalised by running statistics and clipped to [-5, 5]. It is multiplied by
-the intrinsic weight exactly once, by the caller, when the transition is stored.
+The intrinsic reward of a state is how badly the predictor matches the frozen random
+network on it, divided by the running standard deviation of that error (so that its
+scale does not drift as the predictor learns), and clipped at 5. Inputs are
+normalised by running statistics and clipped to [-5, 5]. The learner asks for the
+novelty of the next states of each sampled batch, multiplies it by the intrinsic
+weight exactly once (correction 3), and the predictor trains on those same states.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ class RND:
         embed_dim: int,
         hidden: list[int],
         learning_rate: float,
-        train_batch: int,
         seed: int,
         device: torch.device | str = "cpu",
     ) -> None:
@@ -69,12 +69,9 @@ class RND:
             torch.manual_seed(seed)
             self.frozen = _mlp(sizes).to(device).requires_grad_(False)
             self.predictor = _mlp(sizes).to(device)
-        self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=learning_rate)
-        self.train_batch = train_batch
+        self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=learning_rate, fused=True)
         self.obs_stats = RunningMoments((obs_dim,), device)
         self.error_stats = RunningMoments((), device)
-        self.pending: list[Tensor] = []
-        self.pending_count = 0
         self.updates = 0
 
     def _normalise(self, obs: Tensor) -> Tensor:
@@ -83,36 +80,21 @@ class RND:
         )
 
     def reward(self, obs: Tensor) -> Tensor:
-        """Normalised novelty ``[n]`` of observations ``[n, obs_dim]``."""
+        """Normalised novelty ``[n]`` of observations ``[n, obs_dim]``, and one training
+        step of the predictor on them (the replayed next states of a DQN batch): one
+        pass serves both, so exploration costs little next to learning."""
+        self.obs_stats.update(obs)
+        x = self._normalise(obs)
         with torch.no_grad():
-            x = self._normalise(obs)
-            error = (self.predictor(x) - self.frozen(x)).pow(2).mean(-1)
-        self.error_stats.update(error)
-        return (error / self.error_stats.var.sqrt().clamp(min=1e-8)).clamp(max=CLIP)
-
-    def observe(self, obs: Tensor) -> None:
-        """Keep the newest ``train_batch`` observations for the next :meth:`train`."""
-        self.pending.append(obs)
-        self.pending_count += obs.shape[0]
-        while self.pending and self.pending_count - self.pending[0].shape[0] >= self.train_batch:
-            self.pending_count -= self.pending.pop(0).shape[0]
-
-    def train(self) -> float | None:
-        """One predictor step on the newest ``train_batch`` observations, if that many came
-        since the last step. The trainer calls it once per gradient step of the brain,
-        so that its cost does not grow with the number of agents."""
-        if self.pending_count < self.train_batch:
-            return None
-        batch = torch.cat(self.pending)[-self.train_batch :]
-        self.pending, self.pending_count = [], 0
-        self.obs_stats.update(batch)  # the input statistics follow what the agents see
-        x = self._normalise(batch)
-        error = (self.predictor(x) - self.frozen(x)).pow(2).mean()
+            target = self.frozen(x)
+        error = (self.predictor(x) - target).pow(2).mean(-1)
         self.optimizer.zero_grad(set_to_none=True)
-        error.backward()
+        error.mean().backward()
         self.optimizer.step()
         self.updates += 1
-        return error.item()
+        novelty = error.detach()
+        self.error_stats.update(novelty)
+        return (novelty / self.error_stats.var.sqrt().clamp(min=1e-8)).clamp(max=CLIP)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -121,7 +103,6 @@ class RND:
             "optimizer": self.optimizer.state_dict(),
             "obs_stats": self.obs_stats.state_dict(),
             "error_stats": self.error_stats.state_dict(),
-            "pending": torch.cat(self.pending) if self.pending else None,
             "updates": self.updates,
         }
 
@@ -131,7 +112,4 @@ class RND:
         self.optimizer.load_state_dict(state["optimizer"])
         self.obs_stats.load_state_dict(state["obs_stats"])
         self.error_stats.load_state_dict(state["error_stats"])
-        pending = state["pending"]
-        self.pending = [pending] if pending is not None else []
-        self.pending_count = 0 if pending is None else pending.shape[0]
         self.updates = int(state["updates"])

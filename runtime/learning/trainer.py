@@ -84,7 +84,6 @@ class Trainer:
                 embed_dim=explore.rnd.embed_dim,
                 hidden=list(explore.rnd.hidden),
                 learning_rate=explore.rnd.learning_rate,
-                train_batch=explore.rnd.train_batch,
                 seed=seed * 4 + 3,
                 device=self.device,
             )
@@ -92,7 +91,7 @@ class Trainer:
             else None
         )
         self.learner.intrinsic = self._intrinsic_reward if self.rnd is not None else None
-        self.epsilon = EpsilonSchedule(explore.epsilon)
+        self.epsilon = EpsilonSchedule(explore.epsilon, num_agents)
         self.intrinsic = IntrinsicWeight(explore.intrinsic)
         self.curriculum = AdversarialCurriculum(pack.training.curriculum, env.max_steps_per_episode)
         self.max_episodes = pack.training.run.max_episodes
@@ -147,8 +146,6 @@ class Trainer:
             ended,
             hidden_before,
         )
-        if self.rnd is not None:
-            self.rnd.observe(result.obs)
         self._episode_reward += result.reward
         self._count_interactions(result.interactions)
 
@@ -157,8 +154,6 @@ class Trainer:
         if self.env_steps % self.train_frequency == 0 and self.learner.ready:
             progress = min(1.0, self.episodes_done / max(1, self.max_episodes))
             self.last_stats = self.learner.learn(beta=self.beta0 + (1 - self.beta0) * progress)
-            if self.rnd is not None:
-                self.rnd.train()
 
         # --- close finished episodes, then carry on from fresh states ----------------
         self.obs = result.obs

@@ -70,6 +70,15 @@ def test_epsilon_decays_per_episode_to_its_floor():
     assert e.value == 0.2
 
 
+def test_with_many_agents_epsilon_decays_per_agent_episode():
+    e = EpsilonSchedule(Epsilon(start=1.0, decay=0.5, min=0.0), agents=4)
+    for _ in range(4):
+        e.episode_done()
+    assert e.value == 0.5  # four agents each finished one episode
+    e.episode_done()
+    assert e.value == 0.5 ** 1.25
+
+
 def test_intrinsic_weight_anneals_only_when_survival_is_long_and_steady():
     w = IntrinsicWeight(
         Intrinsic(
