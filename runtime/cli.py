@@ -139,7 +139,8 @@ def _eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_scores
     from .model import HamletModel
 
-    model = HamletModel.load(args.model, device=args.device)
+    path = newest_model(Path(args.model))
+    model = HamletModel.load(path, device=args.device)
     pack_name = args.pack or model.metadata.get("pack")
     if pack_name is None:
         args.parser.error("this checkpoint does not name its pack: give --pack PACK")
@@ -151,19 +152,38 @@ def _eval(args: argparse.Namespace) -> int:
         multiplier = stages[args.stage - 1].depletion_multiplier
     else:
         multiplier = args.multiplier if args.multiplier is not None else 1.0
-    scores = evaluate(model, pack, episodes=args.episodes, multiplier=multiplier, seed=args.seed)
+    layout = model.metadata.get("affordance_layout")
+    fixed = pack.training.environment.affordance_layout == "fixed"
+    use_layout = layout if fixed and not args.new_layout else None
+    scores = evaluate(
+        model, pack, episodes=args.episodes, multiplier=multiplier, seed=args.seed,
+        layout=use_layout,
+    )  # fmt: skip
     if args.json:
         print(json.dumps({
-            "model": str(args.model), "pack": pack.name, "multiplier": multiplier,
-            "seed": args.seed, "scores": [s.summary() for s in scores],
+            "model": str(path), "pack": pack.name, "multiplier": multiplier,
+            "seed": args.seed, "training_layout": use_layout is not None,
+            "scores": [s.summary() for s in scores],
         }, indent=2))  # fmt: skip
     else:
+        where = "its training layout" if use_layout else "layouts drawn from the seed"
         title = (
-            f"{args.model} in {pack.name} at depletion multiplier {multiplier:g} "
-            f"(seed {args.seed}, {args.episodes} episodes)"
+            f"{path} in {pack.name} at depletion multiplier {multiplier:g} "
+            f"(seed {args.seed}, {args.episodes} episodes, {where})"
         )
         print(format_scores(scores, title=title))
     return 0
+
+
+def newest_model(path: Path) -> Path:
+    """``path`` itself, or the newest inference checkpoint of a run directory, or of the
+    newest run in a folder of runs."""
+    if not path.is_dir():
+        return path
+    runs = sorted(p for p in path.iterdir() if (p / "checkpoints").is_dir())
+    run = path if (path / "checkpoints").is_dir() else (runs[-1] if runs else path)
+    models = sorted((run / "checkpoints").glob("model_ep*.pt"))
+    return models[-1] if models else path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -243,7 +263,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Play N episodes with the checkpoint's greedy policy at a fixed "
         "difficulty, and the same with a random valid-action policy and always-WAIT.",
     )
-    sub.add_argument("model", metavar="MODEL", help="a checkpoint HAMLET can load")
+    sub.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a checkpoint, or a run directory (its newest model), or a folder of runs "
+        "(the newest run's newest model), e.g. runs/L1_full_observability",
+    )
     sub.add_argument("--pack", help="the pack whose world to use (default: the checkpoint's)")
     sub.add_argument("--episodes", type=_positive, default=100, help="default: 100")
     difficulty = sub.add_mutually_exclusive_group()
@@ -251,6 +276,12 @@ def _parser() -> argparse.ArgumentParser:
     difficulty.add_argument("--multiplier", type=float, help="depletion multiplier (default 1.0)")
     sub.add_argument("--seed", type=int, default=0, help="default: 0")
     sub.add_argument("--device", default="cpu", help="cpu or cuda")
+    sub.add_argument(
+        "--new-layout",
+        action="store_true",
+        help="place the affordances anew (default: where the model was trained, when the "
+        "pack's layout is fixed and the checkpoint records it)",
+    )
     sub.add_argument("--json", action="store_true", help="print the scores as JSON")
     sub.set_defaults(run=_eval, parser=sub)
     return parser

@@ -51,8 +51,13 @@ def evaluate(
     episodes: int = 100,
     multiplier: float = 1.0,
     seed: int = 0,
+    layout: dict[str, list[int]] | None = None,
 ) -> list[Score]:
-    """Greedy model, random-valid and always-WAIT, each over ``episodes`` episodes."""
+    """Greedy model, random-valid and always-WAIT, each over ``episodes`` episodes.
+
+    ``layout`` (``{affordance: [x, y]}``, as training checkpoints record it) places the
+    affordances where the model learned them; without it the seed draws the layout.
+    """
     device = model.device
     generator = torch.Generator(device).manual_seed(seed + 1)
 
@@ -73,7 +78,7 @@ def evaluate(
         ("always-WAIT", wait, None),
     ]
     return [
-        _play(name, policy, hidden, pack, episodes, multiplier, seed, device)
+        _play(name, policy, hidden, pack, episodes, multiplier, seed, device, layout)
         for name, policy, hidden in policies
     ]
 
@@ -87,8 +92,13 @@ def _play(
     multiplier: float,
     seed: int,
     device: torch.device,
+    layout: dict[str, list[int]] | None,
 ) -> Score:
     world = TownWorld(pack, num_agents=episodes, device=device, seed=seed)
+    if layout is not None:
+        names = [world.vocabulary[i] for i in world.rules.deployed.tolist()]
+        cells = torch.tensor([layout[name] for name in names], device=device)
+        world.affordance_positions = cells.expand(episodes, -1, -1).clone()
     obs = world.reset()
     running = torch.ones(episodes, dtype=torch.bool, device=device)
     survival = torch.zeros(episodes, dtype=torch.long, device=device)

@@ -69,6 +69,8 @@ class MetricsDB:
         self.path = Path(path)
         self.connection = sqlite3.connect(self.path)
         self.connection.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL never corrupts the database; a power cut may lose the last rows.
+        self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.executescript(SCHEMA)
 
     def add_episodes(self, episodes: Iterable[Episode], env_steps: int, loss: float | None) -> None:

@@ -3,7 +3,9 @@
 Decisions are made once per *completed* episode, from completed episodes only
 (WORLD.md correction 1): the window holds the survival fraction (steps survived /
 ``max_steps_per_episode``) and the mean normalised policy entropy of the last
-``window`` episodes played at the current stage. A stage lasts at least
+``window`` episodes played at the current stage (the entropy is that of the acting,
+epsilon-greedy policy, so it does not depend on the scale of the Q-values, which kept
+the original's gate shut; townlet-facts §6.4). A stage lasts at least
 ``min_episodes_at_stage`` episodes. Then:
 
 * retreat when the mean survival fraction is below ``retreat_survival`` (not at the

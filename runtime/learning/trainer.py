@@ -46,7 +46,7 @@ class Episode:
     epsilon: float
     intrinsic_weight: float
     entropy: float
-    """Mean normalised entropy of softmax(Q) over the valid actions, per step."""
+    """Mean normalised entropy of the acting policy over the valid actions, per step."""
     affordance_transitions: dict[tuple[str, str], int] = field(default_factory=dict)
     """Counts of consecutive successful interactions, ``(from, to) -> n``."""
     transition: Transition | None = None
@@ -129,7 +129,7 @@ class Trainer:
             noise=bool(model.module.noisy),
         )
         actions = acted["actions"]
-        self._episode_entropy += _normalised_entropy(acted["q_values"], mask)
+        self._episode_entropy += _policy_entropy(self.epsilon.value, mask)
 
         # --- the world moves --------------------------------------------------------
         result = world.step(actions, self.multiplier)
@@ -287,6 +287,13 @@ class Trainer:
             "observation_layout": self.model.layout.to_dict(),
             "action_names": list(self.model.action_names),
             "meter_names": list(self.world.meter_names),
+            # A fixed layout is part of what the agent learned (the full-view grid shows
+            # where places are, not which is which): evaluation reuses it.
+            "affordance_layout": (
+                None
+                if self.world.per_episode_layout
+                else {name: list(cell) for name, cell in self.world.affordance_layout(0).items()}
+            ),
         }
 
     def restore(self, checkpoint: TrainingCheckpoint) -> None:
@@ -322,11 +329,19 @@ class Trainer:
         self.last_stats = dict(state["last_stats"])
 
 
-def _normalised_entropy(q_values: Tensor, mask: Tensor) -> Tensor:
-    """Entropy of softmax(Q) over each row's valid actions, divided by its maximum."""
-    log_probs = torch.log_softmax(q_values.masked_fill(~mask, float("-inf")), dim=-1)
-    entropy = -(log_probs.exp() * log_probs).nan_to_num().sum(-1)
-    return entropy / torch.log(mask.sum(-1).clamp(min=2).float())
+def _policy_entropy(epsilon: float, mask: Tensor) -> Tensor:
+    """Normalised entropy of the acting policy over each row's valid actions.
+
+    The policy is epsilon-greedy: the greedy action with probability
+    ``1 - epsilon + epsilon / n``, each other valid action ``epsilon / n``. Unlike the
+    entropy of softmax(Q) that the original used, it does not depend on the scale of
+    the Q-values (townlet-facts §6.4), which made its gate impossible to pass.
+    """
+    n = mask.sum(-1).clamp(min=2).float()
+    greedy = 1.0 - epsilon + epsilon / n
+    other = epsilon / n
+    entropy = -(greedy * torch.log(greedy) + (n - 1) * other * torch.log(other.clamp(min=1e-12)))
+    return entropy / torch.log(n)
 
 
 def _with_transition(episode: Episode, transition: Transition | None) -> Episode:

@@ -76,7 +76,7 @@ def test_with_many_agents_epsilon_decays_per_agent_episode():
         e.episode_done()
     assert e.value == 0.5  # four agents each finished one episode
     e.episode_done()
-    assert e.value == 0.5 ** 1.25
+    assert e.value == 0.5**1.25
 
 
 def test_intrinsic_weight_anneals_only_when_survival_is_long_and_steady():

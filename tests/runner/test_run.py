@@ -152,3 +152,25 @@ def test_every_pack_trains_end_to_end(pack, tmp_path):
     assert result.episodes == 2
     model = HamletModel.load(result.run_dir / "checkpoints" / "model_ep000002.pt")
     assert model.obs_dim == {"L0_0_minimal": 36, "L0_5_dual_resource": 76}.get(pack, model.obs_dim)
+
+
+def test_eval_uses_the_layout_the_model_was_trained_on(tiny, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    result = run_training(RunOptions(pack=tiny, episodes=2, out=runs))
+    model = HamletModel.load(result.run_dir / "checkpoints" / "model_ep000002.pt")
+    layout = model.metadata["affordance_layout"]
+    assert list(layout) == ["Bed"] and len(layout["Bed"]) == 2
+    from hamlet.runtime.world import TownWorld
+
+    trained_on = TownWorld(tiny_pack(tmp_path / "again"), 1, seed=0).affordance_layout(0)
+    assert tuple(layout["Bed"]) == trained_on["Bed"]
+    # a folder of runs stands for its newest run's newest model
+    assert (
+        main(["eval", str(runs / "tiny_L0_0_minimal"), "--pack", str(tiny), "--episodes", "3"]) == 0
+    )
+    assert "its training layout" in capsys.readouterr().out
+    assert (
+        main(["eval", str(result.run_dir), "--pack", str(tiny), "--episodes", "3", "--new-layout"])
+        == 0
+    )
+    assert "layouts drawn from the seed" in capsys.readouterr().out

@@ -204,8 +204,10 @@ def test_curriculum_and_exploration_per_level(packs: dict[str, Pack]) -> None:
         # A stage may only change after a full window of its own episodes.
         assert curriculum(pack).min_episodes_at_stage >= curriculum(pack).window
     exploration = lambda p: training(p).exploration  # noqa: E731
+    # The reference's L1 (0.995) and L2/L3 (0.999) decays were made for one agent and
+    # hours of training; the packs decay faster, per agent-episode (see their comments).
     assert per_level(packs, lambda p: exploration(p).epsilon.decay) == [
-        0.99, 0.995, 0.995, 0.999, 0.999,
+        0.99, 0.995, 0.99, 0.98, 0.98,
     ]  # fmt: skip
     assert per_level(packs, lambda p: exploration(p).rnd.embed_dim) == [64, 64, 128, 128, 128]
     intrinsic = lambda p: exploration(p).intrinsic  # noqa: E731

@@ -57,7 +57,14 @@ def main() -> None:
     model_file = sorted((result.run_dir / "checkpoints").glob("model_ep*.pt"))[-1]
     model = HamletModel.load(model_file)
     full = pack.training.curriculum.stages[-1].depletion_multiplier
-    scores = evaluate(model, pack, episodes=args.episodes, multiplier=full, seed=args.seed + 1)
+    scores = evaluate(
+        model,
+        pack,
+        episodes=args.episodes,
+        multiplier=full,
+        seed=args.seed + 1,
+        layout=model.metadata.get("affordance_layout"),
+    )
     print(
         f"trained {pack.name} for {args.minutes:g} min with {args.agents} agents: "
         f"{result.episodes} episodes, {result.env_steps * args.agents:,} agent-steps"
