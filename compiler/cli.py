@@ -26,7 +26,7 @@ from .load import BrainSource, load_brain
 from .pipeline import CompiledBrain, compile_brain
 from .summary import format_table, summarize, summary_json
 
-SCHEMA_NAMES = ("brain", "training", "bars", "affordances", "cascades")
+SCHEMA_NAMES = ("brain", "training", "bars", "affordances", "cascades", "stream")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,7 +188,8 @@ def _obs_field(text: str) -> tuple[str, tuple[int, ...]]:
     return match.group(1), shape
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a positive integer."""
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
     return int(text)
@@ -217,7 +218,7 @@ def _parser() -> argparse.ArgumentParser:
             action="append",
             help="an observation field, in vector order (repeat), e.g. --obs grid=5x5",
         )
-        group.add_argument("--actions", metavar="N", type=_positive, help="number of actions")
+        group.add_argument("--actions", metavar="N", type=positive_int, help="number of actions")
 
     brains_help = "brain.yaml files or built-in brain names (simple_q, recurrent_spatial_q)"
     sub = commands.add_parser(

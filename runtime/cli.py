@@ -13,21 +13,20 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
+from hamlet.compiler.cli import positive_int as _positive
 from hamlet.compiler.cli import run_cli
 from hamlet.configs import PACK_NAMES, pack_dir
 from hamlet.schemas import load_pack, observation_layout
 
+from .arguments import DEFAULT_PORT, SPEED_HELP, newest_model
+from .arguments import port as _port
+from .arguments import probability as _probability
+from .arguments import speed as _speed
 from .export import FORMATS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_cli(_parser(), argv)
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
-    return int(text)
 
 
 def _packs(args: argparse.Namespace) -> int:
@@ -106,6 +105,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.pack is None and args.resume is None:
         args.parser.error("give a config pack (or --resume RUN_DIR)")
+    if args.watch and args.serve:
+        args.parser.error("--watch already serves its own viewer: give one of --watch, --serve")
+    if args.port is not None and not (args.watch or args.serve):
+        args.parser.error("--port goes with --serve (or --watch)")
     options = RunOptions(
         pack=args.pack,
         episodes=args.episodes,
@@ -121,12 +124,26 @@ def _run(args: argparse.Namespace) -> int:
     if total is None:
         source = args.pack if args.resume is None else Path(args.resume) / "config"
         total = load_pack(source).training.run.max_episodes
-    progress = None if args.quiet else Progress(total)
-    try:
-        result = run_training(options, on_episodes=progress)
-    finally:
-        if progress is not None:
-            progress.close()
+    if args.watch:
+        from .watch import run_watched
+
+        result = run_watched(options, port=args.port or 0, speed=args.speed)
+    else:
+        progress = None if args.quiet else Progress(total)
+        stream = None
+        if args.serve:
+            from .streaming import EpisodeQueue, StreamServer
+
+            def announce(url: str) -> None:
+                print(f"streaming on {url}; watch with: hamlet watch {url}", file=sys.stderr)
+
+            port = args.port if args.port is not None else DEFAULT_PORT
+            stream = StreamServer(EpisodeQueue(), port=port, on_start=announce)
+        try:
+            result = run_training(options, on_episodes=progress, stream=stream)
+        finally:
+            if progress is not None:
+                progress.close()
     state = "interrupted" if result.interrupted else "finished"
     print(f"{state} at episode {result.episodes} ({result.env_steps:,} environment steps)")
     print(f"run directory: {result.run_dir}")
@@ -175,15 +192,24 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def newest_model(path: Path) -> Path:
-    """``path`` itself, or the newest inference checkpoint of a run directory, or of the
-    newest run in a folder of runs."""
-    if not path.is_dir():
-        return path
-    runs = sorted(p for p in path.iterdir() if (p / "checkpoints").is_dir())
-    run = path if (path / "checkpoints").is_dir() else (runs[-1] if runs else path)
-    models = sorted((run / "checkpoints").glob("model_ep*.pt"))
-    return models[-1] if models else path
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import watch_checkpoint, watch_stream
+
+    if args.checkpoint is None:
+        used = [f"--{n}" for n in ("pack", "stage", "episodes") if getattr(args, n) is not None]
+        if used:
+            args.parser.error(f"{', '.join(used)} go with --checkpoint")
+        return watch_stream(args.url, speed=args.speed)
+    return watch_checkpoint(
+        newest_model(Path(args.checkpoint)), pack=args.pack, stage=args.stage,
+        epsilon=args.epsilon, seed=args.seed, episodes=args.episodes, speed=args.speed,
+    )  # fmt: skip
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .watch import replay
+
+    return replay(args.run_dir, episode=args.episode, list_only=args.list, speed=args.speed)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -255,7 +281,58 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--checkpoint-every", type=_positive, metavar="K", help="episodes")
     sub.add_argument("--minutes", type=float, help="stop after this much wall-clock time")
     sub.add_argument("--quiet", action="store_true", help="no progress display")
+    live = sub.add_argument_group("watching it learn")
+    live.add_argument(
+        "--watch", action="store_true", help="train in the background and watch in this terminal"
+    )
+    live.add_argument(
+        "--serve",
+        action="store_true",
+        help="stream episodes for `hamlet watch` in other terminals (WebSocket on 127.0.0.1)",
+    )
+    live.add_argument(
+        "--port", type=_port, help=f"port to serve on (default {DEFAULT_PORT}; 0 picks a free one)"
+    )
+    live.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
     sub.set_defaults(run=_run, parser=sub)
+
+    sub = commands.add_parser(
+        "watch",
+        help="watch a training run live, or a checkpoint play",
+        description="Open the viewer on a stream (hamlet run PACK --serve), or with "
+        "--checkpoint let a saved model play episodes in its world (no training). "
+        "Keys: space pause/play, + and - speed, s single step, n next episode, q quit.",
+    )
+    sub.add_argument(
+        "url", nargs="?", default=f"ws://127.0.0.1:{DEFAULT_PORT}", metavar="URL",
+        help=f"the stream to watch (default ws://127.0.0.1:{DEFAULT_PORT})",
+    )  # fmt: skip
+    sub.add_argument(
+        "--checkpoint", metavar="MODEL",
+        help="play this checkpoint instead (or a run directory: its newest model)",
+    )  # fmt: skip
+    sub.add_argument("--pack", help="with --checkpoint: the world (default: the checkpoint's)")
+    sub.add_argument("--stage", type=int, help="with --checkpoint: curriculum stage (default last)")
+    sub.add_argument(
+        "--epsilon", type=_probability, default=0.0, help="with --checkpoint (default 0: greedy)"
+    )
+    sub.add_argument("--episodes", type=_positive, help="with --checkpoint (default: no end)")
+    sub.add_argument("--seed", type=int, default=0, help="with --checkpoint (default 0)")
+    sub.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
+    sub.set_defaults(run=_watch, parser=sub)
+
+    sub = commands.add_parser(
+        "replay",
+        help="list and play a run's recorded episodes",
+        description="Play the episodes a run recorded (the pack's recording section picks "
+        "them: periodic, around curriculum changes, best and worst, first of each stage) "
+        "in the viewer, or list them.",
+    )
+    sub.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of hamlet run")
+    sub.add_argument("--episode", type=int, metavar="N", help="play only episode N")
+    sub.add_argument("--list", action="store_true", help="list the recordings and exit")
+    sub.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
+    sub.set_defaults(run=_replay, parser=sub)
 
     sub = commands.add_parser(
         "eval",

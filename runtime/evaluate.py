@@ -96,9 +96,7 @@ def _play(
 ) -> Score:
     world = TownWorld(pack, num_agents=episodes, device=device, seed=seed)
     if layout is not None:
-        names = [world.vocabulary[i] for i in world.rules.deployed.tolist()]
-        cells = torch.tensor([layout[name] for name in names], device=device)
-        world.affordance_positions = cells.expand(episodes, -1, -1).clone()
+        place(world, layout)
     obs = world.reset()
     running = torch.ones(episodes, dtype=torch.bool, device=device)
     survival = torch.zeros(episodes, dtype=torch.long, device=device)
@@ -123,6 +121,13 @@ def _play(
         median_return=statistics.median(values),
         survivals=steps,
     )
+
+
+def place(world: TownWorld, layout: dict[str, list[int]]) -> None:
+    """Put every agent's affordances where ``layout`` (``{name: [x, y]}``) says."""
+    names = [world.vocabulary[i] for i in world.rules.deployed.tolist()]
+    cells = torch.tensor([layout[name] for name in names], device=world.device)
+    world.affordance_positions = cells.expand(world.num_agents, -1, -1).clone()
 
 
 def format_scores(scores: list[Score], *, title: str) -> str:

@@ -22,7 +22,10 @@ import json
 import logging
 import shutil
 import signal
+import statistics
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +47,8 @@ from .learning.trainer import Episode, Trainer
 from .metrics import MetricsDB
 from .migrate import TRAINING_FILE
 from .model import HamletModel
+from .recording import EpisodeRecorder, RecordingSelector, RecordingWriter, hello_message
+from .streaming import StreamServer
 
 PACK_FILES = ("brain.yaml", "training.yaml", "bars.yaml", "affordances.yaml", "cascades.yaml")
 """The files of a run's config snapshot (brain.yaml there is the resolved brain)."""
@@ -80,8 +85,15 @@ class RunResult:
 EpisodeHook = Callable[[Trainer, list[Episode]], None]
 
 
-def run_training(options: RunOptions, on_episodes: EpisodeHook | None = None) -> RunResult:
-    """Train until the run has its episodes (or is interrupted); returns where it is."""
+def run_training(
+    options: RunOptions,
+    on_episodes: EpisodeHook | None = None,
+    *,
+    stream: StreamServer | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Train until the run has its episodes (or is interrupted, or ``stop`` is set);
+    returns where it is. With ``stream``, agent 0's episodes go live to its viewers."""
     run_dir, resumed = _run_dir(options)
     # The run's own copy of the pack, under the pack's name (runs/<pack>/<stamp>/config).
     pack = load_pack(run_dir / "config")
@@ -106,6 +118,7 @@ def run_training(options: RunOptions, on_episodes: EpisodeHook | None = None) ->
         trainer.restore(state)
         db.forget_after(trainer.episodes_done)
         log.info("resumed from %s at episode %d", latest.name, trainer.episodes_done)
+    live = _Live(trainer, run_dir, db, stream, pack.name, seed)
     total = options.episodes or pack.training.run.max_episodes
     every = options.checkpoint_every or pack.training.run.checkpoint_every
     keep = pack.training.run.keep_checkpoints
@@ -139,6 +152,8 @@ def run_training(options: RunOptions, on_episodes: EpisodeHook | None = None) ->
                 finished = trainer.step()
                 if not finished:
                     continue
+                if stop is not None and stop.is_set():
+                    raise KeyboardInterrupt
                 finished = [e for e in finished if e.number < total]
                 db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
                 for t in (e.transition for e in finished if e.transition is not None):
@@ -146,6 +161,7 @@ def run_training(options: RunOptions, on_episodes: EpisodeHook | None = None) ->
                         "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
                         t.reason, t.from_stage, t.to_stage, t.episode, t.survival,
                     )  # fmt: skip
+                live.episodes_ended(finished)
                 if on_episodes is not None:
                     on_episodes(trainer, finished)
                 if trainer.episodes_done // every > last_saved // every:
@@ -157,11 +173,86 @@ def run_training(options: RunOptions, on_episodes: EpisodeHook | None = None) ->
     if trainer.episodes_done != last_saved or not any(checkpoints.glob("checkpoint_ep*.pt")):
         save()
     db.set_state(status="interrupted" if interrupted else "completed")
+    live.close("interrupted" if interrupted else "completed")
     db.close()
     log.info("stopped at episode %d after %d environment steps", trainer.episodes_done,
              trainer.env_steps)  # fmt: skip
     _close(log)
     return RunResult(run_dir, trainer.episodes_done, trainer.env_steps, interrupted)
+
+
+class _Live:
+    """Agent 0 watched: its episodes streamed (``stream``) and the chosen ones recorded
+    (the pack's ``recording``), with training stats for the viewers once a second."""
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        run_dir: Path,
+        db: MetricsDB,
+        stream: StreamServer | None,
+        pack: str,
+        seed: int,
+    ) -> None:
+        config = trainer.pack.training.recording
+        self.trainer, self.stream = trainer, stream
+        self.selector = RecordingSelector(config) if config.enabled else None
+        self.writer = RecordingWriter(run_dir, db.connection) if config.enabled else None
+        if stream is None and self.writer is None:
+            return
+        trainer.recorder = EpisodeRecorder(
+            trainer.world,
+            live_stream_callback=stream.episodes if stream is not None else None,
+            keep=self.writer is not None,
+        )
+        self.survival: deque[int] = deque(maxlen=100)
+        self.last_stats = (time.perf_counter(), trainer.env_steps)
+        if stream is not None:
+            hello = hello_message(
+                trainer.world, source="training", pack=pack, run_dir=str(run_dir), seed=seed,
+                agents=trainer.num_agents,
+            )  # fmt: skip
+            stream.start(hello)
+
+    def episodes_ended(self, episodes: list[Episode]) -> None:
+        trainer = self.trainer
+        if trainer.recorder is None:
+            return
+        if self.selector is not None and self.writer is not None:
+            chosen = []
+            for _ in (e for e in episodes if e.transition is not None):
+                chosen += self.selector.transition()
+            for message in trainer.recorder.take_finished():
+                chosen += self.selector.consider(message)
+            for message, reasons in chosen:
+                self.writer.write(message, reasons)
+        if self.stream is not None:
+            self.survival.extend(e.steps for e in episodes)
+            self._stats()
+
+    def _stats(self) -> None:
+        trainer, (since, steps) = self.trainer, self.last_stats
+        now = time.perf_counter()
+        if now - since < 1.0:
+            return
+        self.last_stats = (now, trainer.env_steps)
+        assert self.stream is not None
+        self.stream.publish_stats({
+            "episodes": trainer.episodes_done,
+            "env_steps": trainer.env_steps,
+            "agent_steps": trainer.env_steps * trainer.num_agents,
+            "agent_steps_per_second": (trainer.env_steps - steps) * trainer.num_agents
+            / (now - since),
+            "epsilon": trainer.epsilon.value,
+            "stage": trainer.curriculum.stage,
+            "loss": trainer.last_stats.get("loss"),
+            "recent_survival": statistics.fmean(self.survival) if self.survival else None,
+            "time": time.time(),
+        })  # fmt: skip
+
+    def close(self, reason: str) -> None:
+        if self.stream is not None:
+            self.stream.close(reason)
 
 
 def _run_dir(options: RunOptions) -> tuple[Path, bool]:

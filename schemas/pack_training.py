@@ -150,7 +150,16 @@ class Recording(ConfigModel):
     enabled: bool = False
     """Record episodes for ``hamlet replay``."""
     periodic_every: int = 100
-    """Record every episode whose number is a multiple of this."""
+    """Record the watched agent's first episode in every block of this many (0: never)."""
+    transition_before: int = 2
+    """Record the watched agent's last episodes before each curriculum change."""
+    transition_after: int = 3
+    """...and its first ones after it."""
+    extremes_window: int = 100
+    """Record the best and the worst (by reward) of every this many watched episodes
+    (0: never)."""
+    stage_first: int = 3
+    """Record the watched agent's first episodes at each stage."""
 
 
 class Training(ConfigModel):

@@ -94,7 +94,17 @@ class RND:
         self.updates += 1
         novelty = error.detach()
         self.error_stats.update(novelty)
-        return (novelty / self.error_stats.var.sqrt().clamp(min=1e-8)).clamp(max=CLIP)
+        return self._scaled(novelty)
+
+    def novelty(self, obs: Tensor) -> Tensor:
+        """The normalised novelty ``[n]`` of ``obs`` as :meth:`reward` would give it, but
+        without learning or updating any statistic (what a recording shows)."""
+        with torch.no_grad():
+            x = self._normalise(obs)
+            return self._scaled((self.predictor(x) - self.frozen(x)).pow(2).mean(-1))
+
+    def _scaled(self, error: Tensor) -> Tensor:
+        return (error / self.error_stats.var.sqrt().clamp(min=1e-8)).clamp(max=CLIP)
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ from hamlet.schemas import Pack
 
 from ..checkpoint import TrainingCheckpoint
 from ..model import HamletModel
+from ..recording import EpisodeRecorder
 from ..world import TownWorld
 from .curriculum import AdversarialCurriculum, Transition
 from .dqn import DQNLearner
@@ -110,6 +111,8 @@ class Trainer:
         self._episode_entropy = torch.zeros(num_agents, device=self.device)
         self._last_interaction = torch.full((num_agents,), -1, dtype=torch.long, device=self.device)
         self._transitions: list[dict[tuple[str, str], int]] = [{} for _ in range(num_agents)]
+        self.recorder: EpisodeRecorder | None = None
+        """Records one agent's steps for viewers and recordings (set by the runner)."""
 
     # --- one environment step -------------------------------------------------------
 
@@ -134,6 +137,8 @@ class Trainer:
         # --- the world moves --------------------------------------------------------
         result = world.step(actions, self.multiplier)
         ended = result.done | result.truncated
+        if self.recorder is not None:
+            self._record(mask, acted, result, ended)
 
         # --- remember: every agent's transition, with the state it acted from --------
         self.learner.replay.add(
@@ -191,6 +196,8 @@ class Trainer:
             self.intrinsic.episode_done(survived)
             self.episodes_done += 1
             episodes.append(_with_transition(episode, transition))
+            if self.recorder is not None and agent == self.recorder.agent:
+                self._finish_recording(episode)
             self._transitions[agent] = {}
         # Fresh episodes start at the curriculum's current stage, with empty memory. The
         # replay holds copies of the observations, so the reset may rewrite them in place.
@@ -204,6 +211,30 @@ class Trainer:
             keep = ~ended.view(1, -1, 1)
             self.hidden = tuple(torch.where(keep, t, torch.zeros_like(t)) for t in self.hidden)
         return episodes
+
+    def _record(self, mask: Tensor, acted: dict[str, Any], result: Any, ended: Tensor) -> None:
+        recorder = self.recorder
+        assert recorder is not None
+        intrinsic = None
+        if self.rnd is not None:
+            agent = recorder.agent
+            novelty = self.rnd.novelty(result.obs[agent : agent + 1])
+            intrinsic = novelty * self.intrinsic.value
+        recorder.record_step(
+            mask, acted["actions"], acted["q_values"], result.reward, ended,
+            self.epsilon.value, intrinsic, result.interactions,
+        )  # fmt: skip
+
+    def _finish_recording(self, episode: Episode) -> None:
+        assert self.recorder is not None
+        self.recorder.finish_episode(
+            episode=episode.number,
+            stage=episode.stage,
+            multiplier=episode.multiplier,
+            epsilon=episode.epsilon,
+            intrinsic_weight=episode.intrinsic_weight,
+            outcome=episode.outcome,
+        )
 
     def _count_interactions(self, interactions: Tensor) -> None:
         used = interactions >= 0

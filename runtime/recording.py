@@ -1,0 +1,406 @@
+"""Recording what one watched agent does, step by step, for viewers and for disk.
+
+An :class:`EpisodeRecorder` keeps, for the watched agent, one row of numbers per step
+(the state after the step, and the Q-values and action mask the action was chosen
+from: WORLD.md correction 8). When the agent's episode ends it turns the rows into an
+*episode message* of ``schemas/stream.schema.json`` (columns, not rows: compact on the
+wire and on disk) and hands it to its ``live_stream_callback``, whose failures are
+logged and never reach training.
+
+A :class:`RecordingSelector` picks the episodes worth keeping (periodic, around
+curriculum transitions, best and worst of a window, first of each stage; the pack's
+``recording`` section), and :class:`RecordingWriter` writes each as
+``recordings/episode_NNNNNN.json.gz`` with a row in the run's ``metrics.sqlite``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from hamlet.schemas import Pack
+from hamlet.schemas.errors import CheckpointError, Diagnostic
+
+from .checkpoint import write_atomically
+from .world import TownWorld
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+RECORDINGS = "recordings"
+PROTOCOL = 1
+SCALARS = ("action", "reward", "intrinsic", "done", "hour", "progress", "interaction")
+"""The one-number columns of a recorded step row, after position, meters, Q and mask."""
+
+
+def affordance_symbols(names: Iterable[str]) -> dict[str, str]:
+    """A distinct one-character symbol per name: its initial if free, else another of its
+    capitals or letters, else a digit (``Bed -> B``, ``LuxuryBed -> L``, ``Bar -> A``)."""
+    symbols: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        capitals = [c for c in name if c.isupper()]
+        letters = [c.upper() for c in name if c.isalpha()] + [c.lower() for c in name]
+        fallback = [*"0123456789", *"abcdefghijklmnopqrstuvwxyz"]
+        symbol = next(c for c in [*capitals, *letters, *fallback] if c not in taken)
+        symbols[name] = symbol
+        taken.add(symbol)
+    return symbols
+
+
+def hello_message(
+    world: TownWorld,
+    *,
+    source: str,
+    pack: str,
+    run_dir: str | None = None,
+    seed: int | None = None,
+    agents: int | None = None,
+    model: str | None = None,
+) -> Message:
+    """The first message of every stream: the world's shape and where episodes come from."""
+    symbols = affordance_symbols(world.vocabulary)
+    return {
+        "type": "hello",
+        "protocol": PROTOCOL,
+        "source": source,
+        "run": {"pack": pack, "run_dir": run_dir, "seed": seed, "agents": agents, "model": model},
+        "world": {
+            "grid_size": world.grid_size,
+            "meters": list(world.meter_names),
+            "actions": list(world.action_names),
+            "affordances": [{"name": n, "symbol": s} for n, s in symbols.items()],
+            "temporal": bool(world.temporal),
+            "max_steps": world.max_steps_per_episode,
+            "stages": len(world.pack.training.curriculum.stages),
+        },
+    }
+
+
+class EpisodeRecorder:
+    """Collects every step of one agent's episodes and emits each finished episode."""
+
+    def __init__(
+        self,
+        world: TownWorld,
+        *,
+        agent: int = 0,
+        live_stream_callback: Callable[[Message], Any] | None = None,
+        keep: bool = False,
+    ) -> None:
+        self.world = world
+        self.agent = agent
+        self.live_stream_callback = live_stream_callback
+        self.callback_errors = 0
+        self.keep = keep
+        self.finished: list[Message] = []
+        """With ``keep``: the finished episodes not yet taken (:meth:`take_finished`)."""
+        self._partial = False
+        m, a = len(world.meter_names), world.num_actions
+        # the columns of a step row, in order
+        widths = {"position": 2, "meters": m, "q_values": a, "action_mask": a}
+        widths |= {name: 1 for name in SCALARS}
+        self._columns: dict[str, int | slice] = {}
+        start = 0
+        for name, width in widths.items():
+            self._columns[name] = slice(start, start + width) if width > 1 else start
+            start += width
+        self._rows: list[Tensor] = []
+        self._epsilons: list[float] = []
+
+    def record_step(
+        self,
+        action_mask: Tensor,
+        actions: Tensor,
+        q_values: Tensor,
+        reward: Tensor,
+        done: Tensor,
+        epsilon: float,
+        intrinsic: Tensor | None = None,
+        interactions: Tensor | None = None,
+    ) -> None:
+        """Call after ``world.step`` (and before any reset) with the step's tensors for all
+        agents; ``intrinsic`` is the watched agent's weighted novelty (a scalar),
+        ``interactions`` the world's ``StepResult.interactions``."""
+        w, i, dtype = self.world, self.agent, reward.dtype
+        scalars = torch.stack(
+            (
+                actions[i].to(dtype),
+                reward[i],
+                intrinsic.reshape(()) if intrinsic is not None else reward.new_zeros(()),
+                done[i].to(dtype),
+                w.time_of_day[i].to(dtype),
+                w.interaction_fraction()[i],
+                interactions[i].to(dtype) if interactions is not None else reward.new_full((), -1),
+            )
+        )
+        if not self._rows:  # joined mid-episode (a resumed run): that episode is partial
+            self._partial = int(w.step_count[i]) != 1
+        row = torch.cat(
+            (
+                w.positions[i].to(reward.dtype),
+                w.meters[i],
+                q_values[i].to(reward.dtype),
+                action_mask[i].to(reward.dtype),
+                scalars,
+            )
+        )
+        self._rows.append(row)
+        self._epsilons.append(epsilon)
+
+    def finish_episode(self, **metadata: Any) -> Message | None:
+        """The episode message of the steps recorded since the last call; ``metadata``
+        gives episode, stage, multiplier, epsilon, intrinsic_weight and outcome. None
+        for an episode the recorder did not see from its first step."""
+        rows = torch.stack(self._rows).double() if self._rows else torch.zeros(0, 0)
+        epsilons, self._rows, self._epsilons = self._epsilons, [], []
+        if self._partial or not epsilons:
+            self._partial = False
+            return None
+        message = self._message(rows, epsilons, metadata)
+        if self.keep:
+            self.finished.append(message)
+        if self.live_stream_callback is not None:
+            try:
+                self.live_stream_callback(message)
+            except Exception:  # a viewer's problem must never stop training
+                self.callback_errors += 1
+                log.exception("live stream callback failed on episode %s", message["episode"])
+        return message
+
+    def take_finished(self) -> list[Message]:
+        """The finished episodes kept since the last call (``keep=True``)."""
+        taken, self.finished = self.finished, []
+        return taken
+
+    def _message(self, rows: Tensor, epsilons: list[float], metadata: dict[str, Any]) -> Message:
+        world, at = self.world, self._columns
+        n = len(epsilons)
+        temporal = bool(world.temporal)
+
+        def column(name: str, digits: int = 4) -> list[Any]:
+            return rows[:, at[name]].mul(10**digits).round().div(10**digits).tolist() if n else []
+
+        def integers(name: str) -> list[Any]:
+            return rows[:, at[name]].long().tolist() if n else []
+
+        def total(name: str) -> float:
+            return round(float(rows[:, at[name]].sum()), 4) if n else 0.0
+
+        return {
+            "type": "episode",
+            "episode": int(metadata["episode"]),
+            "agent": self.agent,
+            "stage": int(metadata["stage"]),
+            "multiplier": float(metadata["multiplier"]),
+            "epsilon": float(metadata["epsilon"]),
+            "intrinsic_weight": float(metadata["intrinsic_weight"]),
+            "outcome": metadata["outcome"],
+            "survival": n,
+            "reward": total("reward"),
+            "intrinsic_reward": total("intrinsic"),
+            "finished_at": time.time(),
+            "affordances": {k: list(v) for k, v in world.affordance_layout(self.agent).items()},
+            "visits": self._visits(integers("interaction"), column("progress")),
+            "steps": {
+                "step": list(range(n)),
+                "position": integers("position"),
+                "meters": column("meters"),
+                "action": integers("action"),
+                "reward": column("reward"),
+                "intrinsic_reward": column("intrinsic"),
+                "done": [bool(d) for d in integers("done")],
+                "q_values": column("q_values"),
+                "epsilon": [round(e, 6) for e in epsilons],
+                "action_mask": [[bool(v) for v in r] for r in integers("action_mask")],
+                "time_of_day": integers("hour") if temporal else None,
+                "interaction_progress": column("progress") if temporal else None,
+            },
+        }
+
+    def _visits(self, used: list[int], progress: list[float]) -> dict[str, int]:
+        """Completed interactions per affordance: steps on which one was used and nothing
+        was left in progress afterwards (multi-tick ones count once, at their end)."""
+        visits: dict[str, int] = {}
+        for index, fraction in zip(used, progress, strict=True):
+            if index >= 0 and fraction == 0.0:
+                name = self.world.vocabulary[index]
+                visits[name] = visits.get(name, 0) + 1
+        return visits
+
+
+class RecordingSelector:
+    """Decides which of the watched agent's episodes are written to disk, and why.
+
+    Feed it every watched episode (:meth:`consider`) and every curriculum change
+    (:meth:`transition`); it returns ``(message, reasons)`` pairs to write. Memory is
+    bounded: the last ``transition_before`` episodes and the window's best and worst.
+    """
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._recent: deque[Message] = deque(maxlen=max(config.transition_before, 0) or 1)
+        self._after_left = 0
+        self._stage_seen = 0
+        self._window: list[Message] = []
+        self._best: Message | None = None
+        self._worst: Message | None = None
+        self._periodic_bucket = -1
+        self.written: set[int] = set()
+
+    def transition(self) -> list[tuple[Message, list[str]]]:
+        """A curriculum change happened: keep the episodes just before it, and the next
+        ``transition_after`` ones, and count the new stage's first episodes afresh."""
+        self._after_left = self.config.transition_after
+        self._stage_seen = 0
+        before = list(self._recent) if self.config.transition_before > 0 else []
+        self._recent.clear()
+        return [(m, ["transition"]) for m in before if m["episode"] not in self.written]
+
+    def consider(self, message: Message) -> list[tuple[Message, list[str]]]:
+        config, reasons = self.config, []
+        bucket = message["episode"] // config.periodic_every if config.periodic_every else -1
+        if config.periodic_every and bucket > self._periodic_bucket:
+            self._periodic_bucket = bucket
+            reasons.append("periodic")
+        if self._stage_seen < config.stage_first:
+            reasons.append("stage_start")
+        self._stage_seen += 1
+        if self._after_left > 0:
+            self._after_left -= 1
+            reasons.append("transition")
+        out = [(message, reasons)] if reasons else []
+        self._recent.append(message)
+        out += self._extremes(message)
+        return [(m, r) for m, r in out if r]
+
+    def _extremes(self, message: Message) -> list[tuple[Message, list[str]]]:
+        window = self.config.extremes_window
+        if not window:
+            return []
+        score = message["reward"]
+        if self._best is None or score > self._best["reward"]:
+            self._best = message
+        if self._worst is None or score < self._worst["reward"]:
+            self._worst = message
+        self._window.append(message["episode"])
+        if len(self._window) < window:
+            return []
+        best, worst = self._best, self._worst
+        self._window, self._best, self._worst = [], None, None
+        assert best is not None and worst is not None
+        if best is worst:
+            return [(best, ["best", "worst"])]
+        return [(best, ["best"]), (worst, ["worst"])]
+
+
+RECORDINGS_TABLE = """
+CREATE TABLE IF NOT EXISTS recordings (
+    episode INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    survival INTEGER NOT NULL,
+    reward REAL NOT NULL,
+    stage INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    timestamp REAL NOT NULL
+);
+"""
+
+
+class RecordingWriter:
+    """Writes chosen episodes under ``run_dir/recordings`` with a row each in the DB."""
+
+    def __init__(self, run_dir: str | Path, connection: sqlite3.Connection) -> None:
+        self.folder = Path(run_dir) / RECORDINGS
+        self.folder.mkdir(exist_ok=True)
+        self.connection = connection
+        self.connection.executescript(RECORDINGS_TABLE)
+        self.written: set[int] = {
+            row[0] for row in self.connection.execute("SELECT episode FROM recordings")
+        }
+
+    def write(self, message: Message, reasons: list[str]) -> Path:
+        episode = message["episode"]
+        path = self.folder / f"episode_{episode:06d}.json.gz"
+        row = self.connection.execute(
+            "SELECT reasons FROM recordings WHERE episode = ?", (episode,)
+        ).fetchone()
+        merged = sorted({*(json.loads(row[0]) if row else []), *reasons})
+        data = gzip.compress(json.dumps({**message, "reasons": merged}).encode(), 6)
+        write_atomically(path, lambda handle: handle.write(data))
+        self.connection.execute(
+            "INSERT OR REPLACE INTO recordings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                episode,
+                path.relative_to(self.folder.parent).as_posix(),
+                json.dumps(merged),
+                message["survival"],
+                message["reward"],
+                message["stage"],
+                message["outcome"],
+                message["finished_at"],
+            ),
+        )
+        self.connection.commit()
+        self.written.add(episode)
+        return path
+
+
+def list_recordings(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The rows of a run's recordings, oldest episode first."""
+    db = Path(run_dir) / "metrics.sqlite"
+    if not db.is_file():
+        raise _not_a_run(run_dir)
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        try:
+            rows = connection.execute(
+                "SELECT episode, path, reasons, survival, reward, stage, outcome, timestamp "
+                "FROM recordings ORDER BY episode"
+            ).fetchall()
+        except sqlite3.OperationalError:  # a run that never recorded
+            return []
+    finally:
+        connection.close()
+    keys = ("episode", "path", "reasons", "survival", "reward", "stage", "outcome", "timestamp")
+    return [{**dict(zip(keys, r, strict=True)), "reasons": json.loads(r[2])} for r in rows]
+
+
+def load_recording(path: str | Path) -> Message:
+    """An episode message from a recording file."""
+    try:
+        return json.loads(gzip.decompress(Path(path).read_bytes()))
+    except (OSError, EOFError, ValueError) as error:
+        raise CheckpointError(
+            Diagnostic("E200", f"{path} is not a HAMLET recording ({error})", file=str(path))
+        ) from error
+
+
+def _not_a_run(run_dir: str | Path) -> CheckpointError:
+    return CheckpointError(
+        Diagnostic(
+            "E200",
+            f"{run_dir} is not a run directory (it has no metrics.sqlite)",
+            hint="give the folder hamlet run created, e.g. runs/L0_5_dual_resource/"
+            "2026-01-01_120000",
+            file=str(run_dir),
+        )
+    )
+
+
+def recorded_pack(run_dir: str | Path) -> Pack:
+    """The pack a run trained on (its config snapshot)."""
+    from hamlet.schemas import load_pack
+
+    return load_pack(Path(run_dir) / "config")

@@ -1,0 +1,347 @@
+"""The terminal viewer: watch an agent live its episodes in the town, step by step.
+
+A worker reads the message source (``hello``, ``episode``, ``stats``, ``end`` from the
+stream contract, plus local ``connection`` notes) while a timer plays the episodes back.
+Widgets are built once and only ``update()``d, so playing at hundreds of steps per
+second costs a few small texts per frame.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterable
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Sparkline, Static
+
+from .model import Episode, World
+from .panels import StatusLine, info_text, stats_text, status_text, trend_text
+from .playback import Playback, clamp_speed
+from .render import grid_text, legend_text, meters_text, meters_width, q_text, q_width
+
+FRAME_RATE = 30.0  # redraws per second at most; faster speeds move several steps a frame
+TREND_LENGTH = 100
+TOWN_MIN_WIDTH = 24
+BODY_MIN_HEIGHT = 14
+CONNECTION_STATES = ("connecting", "connected", "lost", "closed")
+PANEL_TITLES = {
+    "town": "Town",
+    "info": "Episode",
+    "meters": "Meters",
+    "qvalues": "Q-values",
+    "trend-panel": "Survival",
+}
+WAITING = "waiting for the first episode…"
+
+
+class ViewerApp(App[None]):
+    """Plays the episodes of a message source; keys pause, step, skip and change speed.
+
+    ``live`` keeps at most three episodes waiting and skips older ones, so students see
+    what the agent does now; replays pass ``live=False`` to see every episode. ``paused``
+    starts with playback stopped (``s`` steps), which makes screenshots repeatable.
+    """
+
+    CSS_PATH = "viewer.tcss"
+    TITLE = "HAMLET"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_play", "Play/pause"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower", key_display="-"),
+        Binding("s", "single_step", "Step"),
+        Binding("n", "next_episode", "Next episode"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        source: AsyncIterable[dict[str, Any]],
+        *,
+        speed: float = 10.0,
+        live: bool = True,
+        title: str | None = None,
+        paused: bool = False,
+    ) -> None:
+        super().__init__()
+        self._source = source
+        self._speed = clamp_speed(speed)
+        self._playing = not paused
+        self._playback = Playback(live=live)
+        self._world: World | None = None
+        self._stats: dict[str, Any] | None = None
+        self._survivals: deque[int] = deque(maxlen=TREND_LENGTH)
+        self._connection = "connecting"
+        self._detail = ""
+        self._finished = False
+        self._end_reason: str | None = None
+        self._timer: Timer | None = None
+        self._interval = 1.0
+        self._carry = 0.0
+        self._drawn_episode: Episode | None = None
+        self._widgets: dict[str, Static] = {}
+        if title:
+            self.title = title
+
+    # state the tests and the command line read
+
+    @property
+    def playing(self) -> bool:
+        """Whether the timer advances steps."""
+        return self._playing
+
+    @property
+    def speed(self) -> float:
+        """Playback speed in steps per second."""
+        return self._speed
+
+    @property
+    def episode(self) -> dict[str, Any] | None:
+        """The ``episode`` message on screen, or None before the first one."""
+        current = self._playback.episode
+        return None if current is None else current.message
+
+    @property
+    def step_index(self) -> int:
+        """Index of the step on screen within the current episode."""
+        return self._playback.step_index
+
+    @property
+    def queued(self) -> int:
+        """Episodes received and waiting their turn."""
+        return len(self._playback.queue)
+
+    @property
+    def skipped(self) -> int:
+        """Episodes this viewer left out to keep up (live mode only)."""
+        return self._playback.skipped
+
+    @property
+    def world(self) -> World | None:
+        """The world of the latest ``hello`` (or guessed from an episode)."""
+        return self._world
+
+    @property
+    def connection(self) -> str:
+        """``connecting``, ``connected``, ``lost`` or ``closed``."""
+        return self._connection
+
+    @property
+    def finished(self) -> bool:
+        """Whether the source has no more episodes to give."""
+        return self._finished
+
+    # layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="town", classes="panel"):
+                yield Static(WAITING, id="grid")
+                yield Static(id="legend")
+            with Vertical(id="middle"):
+                yield Static(id="meters", classes="panel")
+                yield Static(id="qvalues", classes="panel")
+            yield Static(id="info", classes="panel")
+        with Vertical(id="trend-panel", classes="panel"):
+            yield Sparkline([], id="trend")
+            yield Static(id="trend-caption")
+            yield Static(id="stats")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for widget_id, title in PANEL_TITLES.items():
+            self.query_one(f"#{widget_id}").border_title = title
+        for widget in self.query(Static):
+            if widget.id:
+                self._widgets[widget.id] = widget
+        self._restart_timer()
+        self._draw_trend()
+        self._draw_status()
+        self._consume()
+
+    # the source
+
+    @work(exclusive=True, group="source")
+    async def _consume(self) -> None:
+        """Read every message of the source; a failing source shows in the status line."""
+        try:
+            async for message in self._source:
+                self.receive(message)
+        except Exception as error:
+            # a broken connection must not close the window students are watching
+            self.log.error(f"viewer source failed: {error!r}")
+            self._connection, self._detail = "lost", f"{type(error).__name__}: {error}"
+        self._finished = True
+        if self._connection in ("connecting", "connected"):
+            self._connection = "closed"
+        self._draw_status()
+
+    def receive(self, message: dict[str, Any]) -> None:
+        """Take one message (on the app's event loop, as the source worker does).
+
+        Unknown types are ignored, so a newer source still plays in an older viewer.
+        """
+        handler = {
+            "hello": self._on_hello,
+            "episode": self._on_episode,
+            "stats": self._on_stats,
+            "end": self._on_end,
+            "connection": self._on_connection,
+        }.get(message.get("type", ""))
+        if handler is not None:
+            handler(message)
+            self._draw_status()
+
+    def _on_hello(self, message: dict[str, Any]) -> None:
+        world = World.from_hello(message)
+        self._set_world(world)
+        self.sub_title = " · ".join(filter(None, (world.source, world.pack)))
+        if self._connection == "connecting":
+            self._connection = "connected"
+        self._drawn_episode = None
+        self._draw_step()
+
+    def _on_episode(self, message: dict[str, Any]) -> None:
+        episode = Episode(message)
+        if self._world is None:
+            self._set_world(World.infer(message))
+        self._survivals.append(episode.survival)
+        self._draw_trend()
+        if self._playback.add(episode):
+            self._draw_step()
+
+    def _on_stats(self, message: dict[str, Any]) -> None:
+        self._stats = message
+        self._widgets["stats"].update(stats_text(message))
+
+    def _on_end(self, message: dict[str, Any]) -> None:
+        self._finished = True
+        self._end_reason = str(message.get("reason", "")) or None
+
+    def _on_connection(self, message: dict[str, Any]) -> None:
+        state = str(message.get("state", ""))
+        if state in CONNECTION_STATES:
+            self._connection, self._detail = state, str(message.get("detail", ""))
+
+    def _set_world(self, world: World) -> None:
+        """Adopt a world; size the town to its grid and the bars to the longest names.
+
+        Borders and padding take 4 columns and 2 rows of each panel; the survival trend
+        below gets whatever height is left.
+        """
+        self._world = world
+        town_height = world.grid_size + 1 + (1 + len(world.symbols)) + 2
+        bars_height = len(world.meters) + 2 + len(world.actions) + 2
+        self.query_one("#body").styles.height = max(town_height, bars_height, BODY_MIN_HEIGHT)
+        self.query_one("#town").styles.width = max(TOWN_MIN_WIDTH, 2 * world.grid_size - 1 + 4)
+        self.query_one("#middle").styles.width = max(meters_width(world), q_width(world)) + 4
+
+    # playback
+
+    def _restart_timer(self) -> None:
+        """(Re)start the step timer at the current speed, capped at ``FRAME_RATE`` ticks."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._carry = 0.0
+        self._interval = max(1.0 / self._speed, 1.0 / FRAME_RATE)
+        self._timer = self.set_interval(self._interval, self._tick, pause=not self._playing)
+
+    def _tick(self) -> None:
+        """Advance as many steps as the speed asks for since the last tick, then redraw."""
+        self._carry += self._speed * self._interval
+        steps = int(self._carry + 1e-9)  # speed × (1 / speed) may come out a hair below 1
+        self._carry -= steps
+        moved = False
+        for _ in range(steps):
+            moved = self._playback.advance() or moved
+        if moved:
+            self._draw_step()
+            self._draw_status()
+
+    def _set_playing(self, playing: bool) -> None:
+        self._playing = playing
+        if self._timer is not None:
+            (self._timer.resume if playing else self._timer.pause)()
+        self._draw_status()
+
+    def _set_speed(self, speed: float) -> None:
+        self._speed = clamp_speed(speed)
+        self._restart_timer()
+        self._draw_status()
+
+    def action_toggle_play(self) -> None:
+        """Pause or resume playback."""
+        self._set_playing(not self._playing)
+
+    def action_faster(self) -> None:
+        """Double the speed (up to 1000 steps/s)."""
+        self._set_speed(self._speed * 2)
+
+    def action_slower(self) -> None:
+        """Halve the speed (down to 0.5 steps/s)."""
+        self._set_speed(self._speed / 2)
+
+    def action_single_step(self) -> None:
+        """Pause, then show exactly the next step (the next episode's first, at the end)."""
+        self._set_playing(False)
+        if self._playback.advance():
+            self._draw_step()
+            self._draw_status()
+
+    def action_next_episode(self) -> None:
+        """Jump to the start of the next queued episode (live: the newest)."""
+        if self._playback.next_episode():
+            self._draw_step()
+            self._draw_status()
+
+    # drawing
+
+    def _draw_step(self) -> None:
+        """Redraw the grid, meters, Q-values and episode panel for the step on screen.
+
+        Within an episode every panel keeps its size, so only a new episode (or world)
+        pays for a layout pass; a step just repaints.
+        """
+        episode, world = self._playback.episode, self._world
+        if episode is None or world is None:
+            return
+        step = episode.step(self._playback.step_index)
+        layout = episode is not self._drawn_episode
+        if layout:
+            self._drawn_episode = episode
+            self._widgets["legend"].update(legend_text(world, episode))
+        self._widgets["grid"].update(grid_text(world, episode, step), layout=layout)
+        self._widgets["meters"].update(meters_text(world, step), layout=layout)
+        self._widgets["qvalues"].update(q_text(world, step), layout=layout)
+        self._widgets["info"].update(info_text(world, episode, step), layout=layout)
+
+    def _draw_trend(self) -> None:
+        trend = self.query_one("#trend", Sparkline)
+        trend.data = list(self._survivals)
+        trend.styles.width = max(len(self._survivals), 1)  # one column per episode
+        max_steps = self._world.max_steps if self._world else None
+        self._widgets["trend-caption"].update(trend_text(list(self._survivals), max_steps))
+        if self._stats is None:
+            self._widgets["stats"].update(stats_text(None))
+
+    def _draw_status(self) -> None:
+        dropped = self._stats["dropped"] if self._stats else {}
+        status = StatusLine(
+            connection=self._connection,
+            detail=self._detail,
+            playing=self._playing,
+            speed=self._speed,
+            queued=self.queued,
+            stream_dropped=int(dropped.get("queue", 0)) + int(dropped.get("viewer", 0)),
+            skipped=self.skipped,
+            finished=self._finished,
+            end_reason=self._end_reason,
+        )
+        self._widgets["status"].update(status_text(status), layout=False)  # always one line

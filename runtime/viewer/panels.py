@@ -1,0 +1,144 @@
+"""Drawing the words around the town: the episode panel, training figures and status line.
+
+Like :mod:`.render`, every function returns a Rich ``Text`` built from plain values, so
+the app stays a thin shell around them and tests read the very text on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+
+from .model import Episode, Step, World
+
+LABEL_WIDTH = 10
+CONNECTION_STYLES = {
+    "connecting": ("◌", "yellow"),
+    "connected": ("●", "green"),
+    "lost": ("✖", "bold red"),
+    "closed": ("○", "dim"),
+}
+SEPARATOR = ("  │  ", "grey42")
+
+
+def _row(text: Text, label: str, *values: str | tuple[str, str]) -> None:
+    """Append ``label  value...`` as one line of the episode panel."""
+    if text:
+        text.append("\n")
+    text.append(f"{label:<{LABEL_WIDTH}}", "bold")
+    for value in values:
+        text.append(*((value,) if isinstance(value, str) else value))
+
+
+def info_text(world: World, episode: Episode, step: Step) -> Text:
+    """Episode number, progress, reward so far, ε, stage, clock, outcome, source.
+
+    The outcome shows only on the last step: before that, students should not know it.
+    """
+    message = episode.message
+    text = Text()
+    _row(text, "Episode", (f"{episode.number}", "bold"), f"  agent {message['agent']}")
+    _row(text, "Step", f"{step.index + 1} / {episode.length}")
+    _row(
+        text, "Position", f"({step.position[0]}, {step.position[1]})", *_standing_on(episode, step)
+    )
+    _row(
+        text,
+        "Reward",
+        (f"{step.cumulative_reward:+.2f}", _sign_style(step.cumulative_reward)),
+        f"  intrinsic {step.cumulative_intrinsic:+.2f}",
+    )
+    _row(text, "ε", f"{step.epsilon:.3f}")
+    _row(text, "Stage", f"{message['stage']} / {world.stages}  ×{message['multiplier']:.2f}")
+    if step.time_of_day is not None:
+        progress = step.interaction_progress or 0.0
+        _row(text, "Time", (f"{step.time_of_day:02d}:00", "bold"), f"  interaction {progress:.0%}")
+    if step.index == episode.last_index:
+        _row(text, "Outcome", _outcome(message["outcome"]))
+    _row(text, "Source", world.source)
+    if world.pack:
+        _row(text, "Pack", world.pack)
+    return text
+
+
+def _standing_on(episode: Episode, step: Step) -> tuple[str, ...]:
+    """`` on Bed`` when the agent stands on an affordance."""
+    names = [name for name, cell in episode.affordances.items() if cell == step.position]
+    return (f"  on {', '.join(names)}",) if names else ()
+
+
+def _sign_style(value: float) -> str:
+    return "green" if value > 0 else "red" if value < 0 else ""
+
+
+def _outcome(outcome: str) -> tuple[str, str]:
+    """The outcome, coloured: dying is bad news, retiring is the goal."""
+    styles = {"died": "bold red", "retired": "bold green", "cut_off": "bold yellow"}
+    return outcome.replace("_", " "), styles.get(outcome, "bold")
+
+
+def trend_text(survivals: Sequence[int], max_steps: int | None) -> Text:
+    """The caption of the survival sparkline: how many episodes, the latest and the best."""
+    if not survivals:
+        return Text("survival trend: waiting for the first episode", "dim")
+    count = f"{len(survivals)} episode" + ("s" if len(survivals) > 1 else "")
+    text = Text(f"survival of the last {count}", "dim")
+    text.append("  latest ").append(str(survivals[-1]), "bold")
+    text.append("  best ").append(str(max(survivals)), "bold")
+    if max_steps:
+        text.append(f"  (of {max_steps})", "dim")
+    return text
+
+
+def stats_text(stats: dict[str, Any] | None) -> Text:
+    """The trainer's latest figures, or a hint that none came (checkpoints, replays)."""
+    if stats is None:
+        return Text("no training figures from this source", "dim")
+    text = Text("training  ", "bold")
+    text.append(f"{stats['episodes']:,} episodes · ")
+    text.append(f"{stats['agent_steps_per_second']:,.0f} agent-steps/s · ")
+    loss = stats["loss"]
+    text.append("loss " + ("–" if loss is None else f"{loss:.4f}") + " · ")
+    recent = stats["recent_survival"]
+    text.append("recent survival " + ("–" if recent is None else f"{recent:.1f}"))
+    text.append(f" · ε {stats['epsilon']:.3f} · stage {stats['stage']}")
+    return text
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """Everything the status line shows, gathered by the app once per redraw."""
+
+    connection: str
+    detail: str
+    playing: bool
+    speed: float
+    queued: int
+    stream_dropped: int
+    skipped: int
+    finished: bool
+    end_reason: str | None = None
+
+
+def status_text(status: StatusLine) -> Text:
+    """Connection, playback, speed, queue and drops, with the end of the stream if reached."""
+    symbol, style = CONNECTION_STYLES.get(status.connection, ("?", "bold"))
+    text = Text.assemble((f"{symbol} {status.connection}", style))
+    if status.detail:
+        text.append(f": {status.detail}", style)
+    text.append(*SEPARATOR)
+    text.append(*(("▶ playing", "bold green") if status.playing else ("❚❚ paused", "bold yellow")))
+    text.append(*SEPARATOR).append(f"{status.speed:g} steps/s")
+    text.append(*SEPARATOR).append(f"{status.queued} queued")
+    dropped = status.stream_dropped + status.skipped
+    text.append(*SEPARATOR).append(f"dropped {dropped}", "bold red" if dropped else "")
+    if dropped:
+        text.append(f" (stream {status.stream_dropped}, skipped {status.skipped})", "dim")
+    if status.finished:
+        label = "no more episodes" if status.queued == 0 else "source ended"
+        reason = f" ({status.end_reason})" if status.end_reason else ""
+        text.append(*SEPARATOR).append(label + reason, "bold magenta")
+    return text

@@ -1,0 +1,1 @@
+"""Tests of the terminal viewer (hamlet.runtime.viewer)."""

@@ -1,0 +1,265 @@
+"""The viewer app driven by keys through Textual's pilot, on synthetic streams."""
+
+from __future__ import annotations
+
+import pytest
+
+from hamlet.runtime.viewer import ViewerApp, iter_messages
+
+
+def shown(app, widget_id):
+    """The plain text a widget displays (the viewer's panels hold Rich ``Text``)."""
+    return app.query_one(f"#{widget_id}").content.plain
+
+
+async def wait_for(pilot, condition, tries=200):
+    """Let the app run until ``condition()`` holds; fails instead of hanging."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError("the viewer never got there")
+
+
+def viewer(messages, **options):
+    options.setdefault("paused", True)
+    return ViewerApp(iter_messages(messages), **options)
+
+
+def test_the_first_episode_shows_and_the_rest_wait(drive, messages):
+    app = viewer(messages)
+
+    async def scenario(pilot):
+        assert app.episode is messages[1] and app.step_index == 0
+        assert (app.queued, app.skipped, app.playing) == (2, 0, False)
+        assert app.connection == "closed" and app.finished
+        assert "Episode   0" in shown(app, "info")
+        assert "2 queued" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_space_toggles_playing(drive, messages):
+    app = viewer(messages, speed=0.5)
+
+    async def scenario(pilot):
+        await pilot.press("space")
+        assert app.playing and "▶ playing" in shown(app, "status")
+        await pilot.press("space")
+        assert not app.playing and "❚❚ paused" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+@pytest.mark.parametrize(
+    ("start", "keys", "speeds"),
+    [
+        (250, ["plus", "equals_sign", "plus"], [500, 1000, 1000]),
+        (2, ["minus", "minus", "minus"], [1, 0.5, 0.5]),
+    ],
+    ids=["faster", "slower"],
+)
+def test_plus_and_minus_double_and_halve_the_speed_within_limits(
+    drive, messages, start, keys, speeds
+):
+    app = viewer(messages, speed=start)
+
+    async def scenario(pilot):
+        for key, speed in zip(keys, speeds, strict=True):
+            await pilot.press(key)
+            assert app.speed == speed
+        assert f"{speeds[-1]:g} steps/s" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_s_pauses_and_shows_exactly_the_next_step(drive, messages):
+    app = viewer(messages, speed=0.5, paused=False)
+
+    async def scenario(pilot):
+        before = app.step_index  # 0, unless a slow machine let the timer tick once
+        await pilot.press("s")
+        assert not app.playing and app.step_index == before + 1
+        await pilot.press("s", "s")
+        assert app.step_index == before + 3 and app.episode is messages[1]
+        assert f"Step      {before + 4} / " in shown(app, "info")
+
+    drive(app, scenario)
+
+
+def test_s_on_the_last_step_starts_the_next_episode(drive, messages):
+    app = viewer(messages)
+    last = messages[1]["survival"] - 1
+
+    async def scenario(pilot):
+        await pilot.press(*["s"] * last)
+        assert (app.episode, app.step_index) == (messages[1], last)
+        assert "Outcome" in shown(app, "info")
+        await pilot.press("s")
+        assert (app.episode, app.step_index, app.queued) == (messages[2], 0, 1)
+
+    drive(app, scenario)
+
+
+def test_n_jumps_to_the_next_episode(drive, messages):
+    app = viewer(messages, live=False)
+
+    async def scenario(pilot):
+        await pilot.press("s", "n")
+        assert (app.episode, app.step_index) == (messages[2], 0)
+        await pilot.press("n", "n")
+        assert app.episode is messages[3] and app.queued == 0
+
+    drive(app, scenario)
+
+
+def test_n_in_live_mode_jumps_to_the_newest(drive, messages):
+    app = viewer(messages)
+
+    async def scenario(pilot):
+        await pilot.press("n")
+        assert app.episode is messages[3]
+        assert (app.queued, app.skipped) == (0, 1)
+
+    drive(app, scenario)
+
+
+def test_playing_moves_through_every_episode_then_waits(drive, messages):
+    app = viewer(messages, speed=1000, paused=False, live=False)
+    last = messages[-1]
+
+    async def scenario(pilot):
+        await wait_for(pilot, lambda: app.episode is last)
+        await wait_for(pilot, lambda: app.step_index == last["survival"] - 1)
+        await pilot.pause()
+        assert app.episode is last and app.step_index == last["survival"] - 1
+        assert app.playing and "no more episodes" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_live_mode_keeps_three_waiting_and_counts_the_skipped(drive, make_messages):
+    messages = make_messages(episodes=6)
+    app = viewer(messages)
+
+    async def scenario(pilot):
+        assert (app.queued, app.skipped) == (3, 2)
+        assert "dropped 2 (stream 0, skipped 2)" in shown(app, "status")
+        await pilot.press("s")
+        assert app.episode is messages[1]
+
+    drive(app, scenario)
+
+
+def test_replays_skip_nothing(drive, make_messages):
+    messages = make_messages(episodes=6)
+    app = viewer(messages, live=False)
+
+    async def scenario(pilot):
+        assert (app.queued, app.skipped) == (5, 0)
+        assert "dropped 0" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_stats_drops_add_to_the_viewers_own(drive, make_messages):
+    messages = make_messages(episodes=5, stats=True)
+    app = viewer(messages)
+
+    async def scenario(pilot):
+        assert "dropped 4 (stream 3, skipped 1)" in shown(app, "status")
+        assert "42 episodes" in shown(app, "stats")
+
+    drive(app, scenario)
+
+
+def test_q_quits(drive, messages):
+    app = viewer(messages)
+
+    async def scenario(pilot):
+        await pilot.press("q")
+        assert app.return_code == 0
+
+    drive(app, scenario)
+
+
+def test_q_values_show_the_choice_and_the_masked_actions(drive, messages):
+    app = viewer(messages)
+    steps = messages[1]["steps"]
+
+    async def scenario(pilot):
+        for index in range(3):
+            rows = shown(app, "qvalues").split("\n")
+            action, mask = steps["action"][index], steps["action_mask"][index]
+            assert [row[0] for row in rows].count("▶") == 1
+            assert rows[action].startswith(
+                f"▶ {('UP', 'DOWN', 'LEFT', 'RIGHT', 'INTERACT', 'WAIT')[action]}"
+            )
+            for row, ok in zip(rows, mask, strict=True):
+                assert row.startswith("✗") != ok and row.endswith("masked") != ok
+            markup = app.query_one("#qvalues").content.markup
+            assert "[bold bright_white]▶" in markup and "[dim]✗" in markup
+            await pilot.press("s")
+
+    drive(app, scenario)
+
+
+def test_time_of_day_shows_for_temporal_worlds_only(drive, messages, temporal_messages):
+    plain, timed = viewer(messages), viewer(temporal_messages)
+    hour = temporal_messages[1]["steps"]["time_of_day"][0]
+
+    async def no_clock(pilot):
+        assert "Time" not in shown(plain, "info")
+
+    async def clock(pilot):
+        assert f"Time      {hour:02d}:00  interaction" in shown(timed, "info")
+
+    drive(plain, no_clock)
+    drive(timed, clock)
+
+
+def test_a_lost_connection_shows_in_the_status_line(drive, messages):
+    note = {"type": "connection", "state": "lost", "detail": "server went away"}
+    app = viewer([{"type": "connection", "state": "connecting", "detail": ""}, *messages, note])
+
+    async def scenario(pilot):
+        assert app.connection == "lost"
+        assert "✖ lost: server went away" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_a_failing_source_shows_instead_of_crashing(drive, messages):
+    async def broken():
+        yield messages[0]
+        yield messages[1]
+        raise ConnectionResetError("peer closed")
+
+    app = ViewerApp(broken(), paused=True)
+
+    async def scenario(pilot):
+        assert app.episode is messages[1] and app.is_running
+        assert "lost: ConnectionResetError: peer closed" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_the_end_of_the_source_shows(drive, messages):
+    app = viewer([*messages[:2], {"type": "end", "reason": "interrupted"}, {"type": "surprise"}])
+
+    async def scenario(pilot):
+        assert app.finished and app.queued == 0
+        assert "no more episodes (interrupted)" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_episodes_without_a_hello_still_play(drive, messages):
+    app = viewer(messages[1:])
+
+    async def scenario(pilot):
+        assert app.world is not None and len(app.world.actions) == 6
+        await pilot.press("s")
+        assert app.step_index == 1 and "@" in shown(app, "grid")
+
+    drive(app, scenario)

@@ -1,0 +1,146 @@
+"""What each panel says about a step, read from the Rich text the widgets display."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hamlet.runtime.viewer.model import Episode, World
+from hamlet.runtime.viewer.panels import StatusLine, info_text, stats_text, status_text
+from hamlet.runtime.viewer.render import (
+    AGENT,
+    BAR_WIDTH,
+    bar,
+    grid_text,
+    legend_text,
+    meter_style,
+    meters_text,
+    q_scale,
+    q_text,
+)
+
+
+@pytest.fixture
+def world(messages):
+    return World.from_hello(messages[0])
+
+
+@pytest.fixture
+def episode(messages):
+    return Episode(messages[1])
+
+
+def styles_of(text, needle):
+    """The styles of the spans covering the first occurrence of ``needle``."""
+    start = text.plain.index(needle)
+    return {str(s.style) for s in text.spans if s.start <= start < s.end}
+
+
+def test_grid_draws_affordances_dots_and_the_agent_on_top(world, episode):
+    step = episode.step(0)
+    placed = episode.affordances
+    name, cell = next(iter(placed.items()))
+    lines = grid_text(world, episode, dataclasses.replace(step, position=cell)).plain.split("\n")
+    assert len(lines) == 8 and all(len(line) == 15 for line in lines)
+    assert lines[cell[1]][2 * cell[0]] == AGENT, f"the agent hides {name}"
+    lines = grid_text(world, episode, step).plain.split("\n")
+    x, y = step.position
+    assert lines[y][2 * x] == AGENT
+    for other, (ox, oy) in placed.items():
+        assert lines[oy][2 * ox] == world.symbols[other]
+    assert sum(line.count("·") for line in lines) == 64 - 1 - len(placed)
+
+
+def test_legend_lists_the_placed_affordances_in_their_colours(world, episode):
+    text = legend_text(world, episode)
+    assert text.plain.split("\n") == [
+        "@  agent",
+        "B  Bed",
+        "J  Job",
+        "S  Shower",
+        "H  HomeMeal",
+        "P  Hospital",
+    ]
+    colours = {next(iter(styles_of(text, f"{s}  "))) for s in "BJSHP"}
+    assert len(colours) == 5
+
+
+@pytest.mark.parametrize(
+    ("fraction", "expected"), [(0, ""), (1, "█" * BAR_WIDTH), (0.5, "█" * 8), (1 / 64, "▎")]
+)
+def test_bar_fills_in_eighths(fraction, expected):
+    assert bar(fraction) == expected.ljust(BAR_WIDTH)
+
+
+def test_low_meters_are_red(world, episode):
+    assert meter_style(0.19) == "bold red" and meter_style(0.2) != "bold red"
+    step = dataclasses.replace(episode.step(0), meters=[0.9, 0.1, 0.5, 0.3, 1, 1, 1, 1])
+    text = meters_text(world, step)
+    rows = text.plain.split("\n")
+    assert rows[1].startswith("hygiene") and rows[1].endswith(" 0.10")
+    assert "bold red" in styles_of(text, "0.10")
+    assert "bold red" not in styles_of(text, "0.90")
+
+
+def test_q_scale_ignores_masked_actions():
+    assert q_scale([1.0, -50.0, 3.0], [True, False, True]) == (1.0, 3.0)
+    assert q_scale([1.0, 2.0], [False, False]) == (1.0, 2.0)
+
+
+def test_q_values_mark_the_choice_and_the_masked(world, episode):
+    step = dataclasses.replace(
+        episode.step(0),
+        q_values=[1.0, 2.0, -9.0, 0.5, 0.0, 1.5],
+        action_mask=[True, True, False, True, True, True],
+        action=1,
+    )
+    text = q_text(world, step)
+    rows = text.plain.split("\n")
+    assert rows[1].startswith("▶ DOWN") and rows[1].endswith("+2.000")
+    assert "bold" in " ".join(styles_of(text, "▶ DOWN"))
+    assert rows[2].startswith("✗ LEFT") and rows[2].endswith("masked")
+    assert styles_of(text, "✗ LEFT") == {"dim"}
+    assert [r[0] for r in rows].count("▶") == 1
+    # bars span the valid Q-values, 0.0 (INTERACT) to 2.0 (DOWN); LEFT's -9 is left out
+    assert rows[3].startswith("  RIGHT") and rows[3].count("█") == BAR_WIDTH // 4
+    assert rows[4].startswith("  INTERACT") and "█" not in rows[4]
+
+
+def test_an_exploring_choice_is_marked(world, episode):
+    step = dataclasses.replace(
+        episode.step(0), q_values=[1.0, 2.0, 0, 0, 0, 0], action_mask=[True] * 6, action=0
+    )
+    assert q_text(world, step).plain.split("\n")[0].endswith(" explore")
+
+
+def test_info_shows_the_clock_only_when_recorded(world, episode):
+    step = episode.step(1)
+    assert "Time" not in info_text(world, episode, step).plain
+    timed = dataclasses.replace(step, time_of_day=7, interaction_progress=0.25)
+    assert "Time      07:00  interaction 25%" in info_text(world, episode, timed).plain
+
+
+def test_info_reveals_the_outcome_on_the_last_step_only(world, episode):
+    assert "Outcome" not in info_text(world, episode, episode.step(0)).plain
+    last = info_text(world, episode, episode.step(episode.last_index)).plain
+    assert f"Outcome   {episode.message['outcome']}" in last
+    assert f"Step      {episode.length} / {episode.length}" in last
+
+
+def test_stats_line(make_messages):
+    stats = make_messages(stats=True)[-1]
+    text = stats_text(stats).plain
+    assert "42 episodes" in text and "1,234 agent-steps/s" in text
+    assert "loss 0.0123" in text and "recent survival 87.5" in text
+    assert "no training figures" in stats_text(None).plain
+
+
+def test_status_line_adds_stream_drops_and_skips():
+    status = StatusLine("lost", "server went away", False, 0.5, 3, 3, 2, False)
+    text = status_text(status).plain
+    assert "✖ lost: server went away" in text
+    assert "❚❚ paused" in text and "0.5 steps/s" in text and "3 queued" in text
+    assert "dropped 5 (stream 3, skipped 2)" in text
+    done = dataclasses.replace(status, queued=0, finished=True, end_reason="completed")
+    assert "no more episodes (completed)" in status_text(done).plain
