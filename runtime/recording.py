@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 Message = dict[str, Any]
 RECORDINGS = "recordings"
 PROTOCOL = 1
-SCALARS = ("action", "reward", "intrinsic", "done", "hour", "progress", "interaction")
-"""The one-number columns of a recorded step row, after position, meters, Q and mask."""
 
 
 def affordance_symbols(names: Iterable[str]) -> dict[str, str]:
@@ -88,7 +86,13 @@ def hello_message(
 
 
 class EpisodeRecorder:
-    """Collects every step of one agent's episodes and emits each finished episode."""
+    """Collects every step of one agent's episodes and emits each finished episode.
+
+    A step costs a few tensor operations (the training loop pays them): three rows
+    (integers, floats, flags) copied from live views of the world's state and from the
+    step's tensors. Everything else (splitting into columns, interaction progress, the
+    intrinsic reward of the whole episode in one batch) waits for the episode's end.
+    """
 
     def __init__(
         self,
@@ -106,16 +110,18 @@ class EpisodeRecorder:
         self.finished: list[Message] = []
         """With ``keep``: the finished episodes not yet taken (:meth:`take_finished`)."""
         self._partial = False
-        m, a = len(world.meter_names), world.num_actions
-        # the columns of a step row, in order
-        widths = {"position": 2, "meters": m, "q_values": a, "action_mask": a}
-        widths |= {name: 1 for name in SCALARS}
-        self._columns: dict[str, int | slice] = {}
-        start = 0
-        for name, width in widths.items():
-            self._columns[name] = slice(start, start + width) if width > 1 else start
-            start += width
-        self._rows: list[Tensor] = []
+        i = agent
+        # live views of the watched agent's state (the world updates them in place)
+        self._integer_state = (
+            world.positions[i],
+            world.time_of_day[i : i + 1],
+            world.interaction_progress[i : i + 1],
+            world.interaction_affordance[i : i + 1],
+        )
+        self._meters = world.meters[i]
+        self._integers: list[Tensor] = []  # x y hour ticks current action interaction
+        self._floats: list[Tensor] = []  # meters q reward next_obs
+        self._flags: list[Tensor] = []  # mask done
         self._epsilons: list[float] = []
 
     def record_step(
@@ -126,48 +132,41 @@ class EpisodeRecorder:
         reward: Tensor,
         done: Tensor,
         epsilon: float,
-        intrinsic: Tensor | None = None,
+        next_obs: Tensor | None = None,
         interactions: Tensor | None = None,
     ) -> None:
         """Call after ``world.step`` (and before any reset) with the step's tensors for all
-        agents; ``intrinsic`` is the watched agent's weighted novelty (a scalar),
-        ``interactions`` the world's ``StepResult.interactions``."""
-        w, i, dtype = self.world, self.agent, reward.dtype
-        scalars = torch.stack(
-            (
-                actions[i].to(dtype),
-                reward[i],
-                intrinsic.reshape(()) if intrinsic is not None else reward.new_zeros(()),
-                done[i].to(dtype),
-                w.time_of_day[i].to(dtype),
-                w.interaction_fraction()[i],
-                interactions[i].to(dtype) if interactions is not None else reward.new_full((), -1),
-            )
-        )
-        if not self._rows:  # joined mid-episode (a resumed run): that episode is partial
-            self._partial = int(w.step_count[i]) != 1
-        row = torch.cat(
-            (
-                w.positions[i].to(reward.dtype),
-                w.meters[i],
-                q_values[i].to(reward.dtype),
-                action_mask[i].to(reward.dtype),
-                scalars,
-            )
-        )
-        self._rows.append(row)
+        agents: the mask and Q-values the actions were chosen from, the world's reward,
+        whether the episode ended, the observations after the step (for the intrinsic
+        reward) and the world's ``StepResult.interactions``."""
+        i = self.agent
+        if not self._epsilons:  # joined mid-episode (a resumed run): that episode is partial
+            self._partial = int(self.world.step_count[i]) != 1
+        used = interactions[i : i + 1] if interactions is not None else actions.new_full((1,), -1)
+        self._integers.append(torch.cat((*self._integer_state, actions[i : i + 1], used)))
+        floats = [self._meters, q_values[i], reward[i : i + 1]]
+        if next_obs is not None:
+            floats.append(next_obs[i])
+        self._floats.append(torch.cat(floats))
+        self._flags.append(torch.cat((action_mask[i], done[i : i + 1])))
         self._epsilons.append(epsilon)
 
-    def finish_episode(self, **metadata: Any) -> Message | None:
+    def finish_episode(
+        self, novelty: Callable[[Tensor], Tensor] | None = None, **metadata: Any
+    ) -> Message | None:
         """The episode message of the steps recorded since the last call; ``metadata``
-        gives episode, stage, multiplier, epsilon, intrinsic_weight and outcome. None
-        for an episode the recorder did not see from its first step."""
-        rows = torch.stack(self._rows).double() if self._rows else torch.zeros(0, 0)
-        epsilons, self._rows, self._epsilons = self._epsilons, [], []
-        if self._partial or not epsilons:
-            self._partial = False
+        gives episode, stage, multiplier, epsilon, intrinsic_weight and outcome, and
+        ``novelty`` maps next observations to weighted intrinsic rewards (batched, as the
+        exploration stands when the episode ends). None for an episode the recorder did
+        not see from its first step."""
+        epsilons, partial = self._epsilons, self._partial
+        steps = (self._integers, self._floats, self._flags)
+        self._integers, self._floats, self._flags, self._epsilons = [], [], [], []
+        self._partial = False
+        if partial or not epsilons:
             return None
-        message = self._message(rows, epsilons, metadata)
+        integers, floats, flags = (torch.stack(rows) for rows in steps)
+        message = self._message(integers, floats, flags, epsilons, novelty, metadata)
         if self.keep:
             self.finished.append(message)
         if self.live_stream_callback is not None:
@@ -178,24 +177,30 @@ class EpisodeRecorder:
                 log.exception("live stream callback failed on episode %s", message["episode"])
         return message
 
-    def take_finished(self) -> list[Message]:
-        """The finished episodes kept since the last call (``keep=True``)."""
-        taken, self.finished = self.finished, []
-        return taken
-
-    def _message(self, rows: Tensor, epsilons: list[float], metadata: dict[str, Any]) -> Message:
-        world, at = self.world, self._columns
-        n = len(epsilons)
+    def _message(
+        self,
+        integers: Tensor,
+        floats: Tensor,
+        flags: Tensor,
+        epsilons: list[float],
+        novelty: Callable[[Tensor], Tensor] | None,
+        metadata: dict[str, Any],
+    ) -> Message:
+        world = self.world
+        m, a = len(world.meter_names), world.num_actions
+        meters, q, reward = floats[:, :m], floats[:, m : m + a], floats[:, m + a]
+        next_obs = floats[:, m + a + 1 :]
+        hour, ticks, current, action, used = integers[:, 2:].unbind(1)
+        intrinsic = novelty(next_obs) if novelty is not None and next_obs.shape[1] else reward * 0
         temporal = bool(world.temporal)
+        progress = (
+            (ticks / world.rules.required_ticks.take(current)).clamp(0, 1)
+            if temporal
+            else torch.zeros_like(reward)
+        )
 
-        def column(name: str, digits: int = 4) -> list[Any]:
-            return rows[:, at[name]].mul(10**digits).round().div(10**digits).tolist() if n else []
-
-        def integers(name: str) -> list[Any]:
-            return rows[:, at[name]].long().tolist() if n else []
-
-        def total(name: str) -> float:
-            return round(float(rows[:, at[name]].sum()), 4) if n else 0.0
+        def rounded(values: Tensor, digits: int = 4) -> list[Any]:
+            return values.double().mul(10**digits).round().div(10**digits).tolist()
 
         return {
             "type": "episode",
@@ -206,27 +211,32 @@ class EpisodeRecorder:
             "epsilon": float(metadata["epsilon"]),
             "intrinsic_weight": float(metadata["intrinsic_weight"]),
             "outcome": metadata["outcome"],
-            "survival": n,
-            "reward": total("reward"),
-            "intrinsic_reward": total("intrinsic"),
+            "survival": len(epsilons),
+            "reward": round(float(reward.double().sum()), 4),
+            "intrinsic_reward": round(float(intrinsic.double().sum()), 4),
             "finished_at": time.time(),
             "affordances": {k: list(v) for k, v in world.affordance_layout(self.agent).items()},
-            "visits": self._visits(integers("interaction"), column("progress")),
+            "visits": self._visits(used.tolist(), progress.tolist()),
             "steps": {
-                "step": list(range(n)),
-                "position": integers("position"),
-                "meters": column("meters"),
-                "action": integers("action"),
-                "reward": column("reward"),
-                "intrinsic_reward": column("intrinsic"),
-                "done": [bool(d) for d in integers("done")],
-                "q_values": column("q_values"),
+                "step": list(range(len(epsilons))),
+                "position": integers[:, :2].tolist(),
+                "meters": rounded(meters),
+                "action": action.tolist(),
+                "reward": rounded(reward),
+                "intrinsic_reward": rounded(intrinsic),
+                "done": flags[:, a].tolist(),
+                "q_values": rounded(q),
                 "epsilon": [round(e, 6) for e in epsilons],
-                "action_mask": [[bool(v) for v in r] for r in integers("action_mask")],
-                "time_of_day": integers("hour") if temporal else None,
-                "interaction_progress": column("progress") if temporal else None,
+                "action_mask": flags[:, :a].tolist(),
+                "time_of_day": hour.tolist() if temporal else None,
+                "interaction_progress": rounded(progress) if temporal else None,
             },
         }
+
+    def take_finished(self) -> list[Message]:
+        """The finished episodes kept since the last call (``keep=True``)."""
+        taken, self.finished = self.finished, []
+        return taken
 
     def _visits(self, used: list[int], progress: list[float]) -> dict[str, int]:
         """Completed interactions per affordance: steps on which one was used and nothing

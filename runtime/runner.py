@@ -137,6 +137,7 @@ def run_training(
 
     def save() -> None:
         episode = trainer.episodes_done
+        live.before_pause()
         save_checkpoint(trainer.checkpoint(config, metadata), checkpoints / training_name(episode))
         trainer.model.save(checkpoints / inference_name(episode), **trainer.metadata(metadata))
         _rotate(checkpoints, keep)
@@ -249,6 +250,12 @@ class _Live:
             "recent_survival": statistics.fmean(self.survival) if self.survival else None,
             "time": time.time(),
         })  # fmt: skip
+
+    def before_pause(self) -> None:
+        """Let the viewers have the episodes already ended before a checkpoint is written
+        (pickling holds the interpreter for a while, and the stream would wait)."""
+        if self.stream is not None:
+            self.stream.drain(timeout=0.5)
 
     def close(self, reason: str) -> None:
         if self.stream is not None:

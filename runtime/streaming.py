@@ -21,6 +21,7 @@ import contextlib
 import json
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ class EpisodeQueue:
         self._queue: queue.Queue[Message] = queue.Queue(maxsize)
         self.dropped = 0
         """Episodes put while the queue was full, and so never streamed."""
+        self.on_put: Callable[[], Any] | None = None
+        """Called after each accepted put (the server's wake-up: it never polls)."""
 
     def put(self, message: Message) -> bool:
         """Hand over ``message``; False (and counted) when the queue is full."""
@@ -52,6 +55,8 @@ class EpisodeQueue:
         except queue.Full:
             self.dropped += 1
             return False
+        if self.on_put is not None:
+            self.on_put()
         return True
 
     __call__ = put  # an EpisodeRecorder's live_stream_callback
@@ -115,6 +120,7 @@ class StreamServer:
         self._started = threading.Event()
         self._error: BaseException | None = None
         self._end_reason: str | None = None
+        self._wake: asyncio.Event | None = None
 
     @property
     def url(self) -> str:
@@ -137,6 +143,17 @@ class StreamServer:
         """Wait until :meth:`start` bound the port (or failed); True when serving."""
         return self._started.wait(timeout) and self._error is None
 
+    def drain(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until every queued episode has been handed to the
+        viewers' sockets: the trainer calls it before a long pause such as writing a
+        checkpoint, so that viewers are not kept waiting by it. True if drained."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not len(self.episodes) and not any(v.buffer for v in list(self.viewers)):
+                return True
+            time.sleep(0.002)
+        return False
+
     def publish_stats(self, stats: Message) -> None:
         """Send training figures to every viewer (each with its own drop count)."""
         message = {"type": "stats", **stats}
@@ -147,6 +164,8 @@ class StreamServer:
         (``reason``: completed or interrupted; none given, none told), stop serving."""
         self._end_reason = reason
         self._stopping.set()
+        if self._wake is not None:
+            self._call(self._wake.set)
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -173,6 +192,10 @@ class StreamServer:
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
+        wake = self._wake = asyncio.Event()
+        # The trainer wakes the loop when it puts an episode: no thread polls the queue,
+        # so an idle stream costs the trainer nothing (polling contended for the GIL).
+        self.episodes.on_put = lambda: self._call(wake.set)
         async with serve(
             self._handle,
             self.host,
@@ -194,15 +217,17 @@ class StreamServer:
             await server.wait_closed()
 
     async def _pump(self) -> None:
-        """Forward episodes from the queue until asked to stop (then drain it)."""
-        loop = asyncio.get_running_loop()
+        """Forward episodes from the queue as they come, until asked to stop (then drain
+        what is left)."""
+        wake = self._wake
+        assert wake is not None
         while True:
-            stopping = self._stopping.is_set()
-            message = await loop.run_in_executor(None, self.episodes.get, 0.05)
-            if message is not None:
+            while (message := self.episodes.get(timeout=0)) is not None:
                 self._broadcast(_encode(message))
-            elif stopping:
+            if self._stopping.is_set():
                 return
+            await wake.wait()
+            wake.clear()
 
     async def _flush(self, timeout: float) -> None:
         """Give every viewer a moment to receive what is buffered for it."""

@@ -213,21 +213,17 @@ class Trainer:
         return episodes
 
     def _record(self, mask: Tensor, acted: dict[str, Any], result: Any, ended: Tensor) -> None:
-        recorder = self.recorder
-        assert recorder is not None
-        intrinsic = None
-        if self.rnd is not None:
-            agent = recorder.agent
-            novelty = self.rnd.novelty(result.obs[agent : agent + 1])
-            intrinsic = novelty * self.intrinsic.value
-        recorder.record_step(
+        assert self.recorder is not None
+        self.recorder.record_step(
             mask, acted["actions"], acted["q_values"], result.reward, ended,
-            self.epsilon.value, intrinsic, result.interactions,
+            self.epsilon.value, result.obs if self.rnd is not None else None,
+            result.interactions,
         )  # fmt: skip
 
     def _finish_recording(self, episode: Episode) -> None:
         assert self.recorder is not None
         self.recorder.finish_episode(
+            self._recorded_novelty if self.rnd is not None else None,
             episode=episode.number,
             stage=episode.stage,
             multiplier=episode.multiplier,
@@ -235,6 +231,11 @@ class Trainer:
             intrinsic_weight=episode.intrinsic_weight,
             outcome=episode.outcome,
         )
+
+    def _recorded_novelty(self, next_obs: Tensor) -> Tensor:
+        """Weighted novelty of a recorded episode's next states, read without learning."""
+        assert self.rnd is not None
+        return self.rnd.novelty(next_obs) * self.intrinsic.value
 
     def _count_interactions(self, interactions: Tensor) -> None:
         used = interactions >= 0

@@ -172,15 +172,6 @@ class TownWorld:
         """Every affordance name, in observation one-hot order (deployed or not)."""
         return self.rules.vocabulary
 
-    def interaction_fraction(self) -> Tensor:
-        """``[N]`` float32: the fraction of each agent's current interaction done (0 when
-        idle or without temporal mechanics), as the observation's progress feature."""
-        state = self.state
-        if not self.temporal:
-            return torch.zeros(self.num_agents, device=self.device)
-        required = self._observer.required_ticks.take(state.current)
-        return (state.progress / required).clamp_(0.0, 1.0)
-
     def affordance_layout(self, agent: int = 0) -> dict[str, tuple[int, int]]:
         """``{name: (x, y)}`` of the deployed affordances in ``agent``'s layout."""
         cells = self.state.layouts[agent].tolist()

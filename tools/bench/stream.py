@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.runner import RunOptions, RunResult, run_training
 from hamlet.runtime.streaming import EpisodeQueue, StreamServer
@@ -145,7 +147,7 @@ async def watch(port: int, viewers: int) -> dict:
             async for text in ws:
                 message = json.loads(text)
                 if message["type"] == "episode":
-                    latencies.append(time.time() - message["finished_at"])
+                    latencies.append((time.time() - message["finished_at"], message["episode"]))
                     count += 1
                 elif message["type"] == "end":
                     break
@@ -178,6 +180,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0, help="per run (default 40)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each kind (default 2)")
     parser.add_argument("--stalled-seconds", type=float, default=60.0, help="0: skip")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="PyTorch threads of the trainer (default 1)"
+    )
     parser.add_argument("--viewer", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stalled", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--viewers", type=int, default=3, help=argparse.SUPPRESS)
@@ -189,10 +194,11 @@ def main() -> None:
         asyncio.run(stall(args.stalled))
         return
 
+    torch.set_num_threads(args.threads)
     folder = Path(tempfile.mkdtemp(prefix="hamlet-stream-bench-"))
     print(
         f"{args.pack}, {args.agents} agents, {args.rounds} rounds of {args.seconds:g} s per "
-        "kind, 3 viewers in another process"
+        f"kind, 3 viewers in another process, trainer on {args.threads} PyTorch thread(s)"
     )
     plain, live, latencies, episodes = [], [], [], []
     for _ in range(args.rounds):
@@ -208,12 +214,14 @@ def main() -> None:
     print(f"{'no stream':<30}{a:>15,.0f}{1.0:>7.3f}x")
     print(f"{'stream + 3 viewers':<30}{b:>15,.0f}{b / a:>7.3f}x")
     print(f"per round: no stream {[round(r) for r in plain]}, stream {[round(r) for r in live]}")
-    ms = sorted(x * 1000 for x in latencies)
+    ms = sorted(x * 1000 for x, _ in latencies)
+    slowest = sorted(latencies, reverse=True)[:3]
     p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))] if ms else float("nan")
     print(
         f"latency episode end -> viewer: median {statistics.median(ms):.1f} ms, "
         f"p99 {p99:.1f} ms, max {ms[-1]:.1f} ms over {len(ms)} deliveries "
-        f"({min(episodes)}..{max(episodes)} episodes per viewer per run)"
+        f"({min(episodes)}..{max(episodes)} episodes per viewer per run); slowest: "
+        + ", ".join(f"episode {n} {x * 1000:.0f} ms" for x, n in slowest)
     )
     if args.stalled_seconds > 0:
         stalled_report(args, folder)
