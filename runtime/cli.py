@@ -23,6 +23,7 @@ from .arguments import port as _port
 from .arguments import probability as _probability
 from .arguments import speed as _speed
 from .export import FORMATS
+from .text import text_table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,9 +49,7 @@ def _packs(args: argparse.Namespace) -> int:
                 str(layout.num_actions),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print("\n".join(text_table(rows)))
     if args.paths:
         print()
         for name in PACK_NAMES:

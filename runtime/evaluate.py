@@ -19,6 +19,7 @@ from hamlet.schemas import Pack
 
 from .actions import select_actions
 from .model import HamletModel
+from .text import text_table
 from .world import TownWorld
 
 WAIT = 5
@@ -144,11 +145,4 @@ def format_scores(scores: list[Score], *, title: str) -> str:
         )
         for s in scores
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [title]
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        lines.append("  ".join(cells))
-    return "\n".join(lines)
+    return "\n".join([title, *text_table(rows, right_from=1)])

@@ -24,6 +24,7 @@ from hamlet.schemas.errors import CheckpointError, Diagnostic
 from .evaluate import place
 from .model import HamletModel
 from .recording import EpisodeRecorder, hello_message, list_recordings, load_recording
+from .text import text_table
 from .world import TownWorld
 
 Message = dict[str, Any]
@@ -75,13 +76,7 @@ class CheckpointPlayer:
                 if bool(ended[0]):
                     break
                 obs, hidden = result.obs, acted["hidden"]
-        outcome = (
-            "died"
-            if bool(result.died[0])
-            else "retired"
-            if bool(result.retired[0])
-            else ("cut_off")
-        )
+        outcome = result.outcome(0)
         message = self.recorder.finish_episode(
             episode=self.played, stage=self.stage, multiplier=self.multiplier,
             epsilon=self.epsilon, intrinsic_weight=0.0, outcome=outcome,
@@ -240,11 +235,7 @@ def format_recordings(rows: list[dict[str, Any]], run_dir: str | Path) -> str:
         )
         for r in rows
     ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
-    ]
-    return "\n".join([*lines, f"play one with: hamlet replay {run_dir} --episode N"])
+    return "\n".join([*text_table(table), f"play one with: hamlet replay {run_dir} --episode N"])
 
 
 def run_watched(options: Any, *, port: int, speed: float) -> Any:

@@ -172,10 +172,7 @@ class Trainer:
         steps = self.world.step_count
         for agent in torch.nonzero(ended).flatten().tolist():
             survived = int(steps[agent])
-            outcome = (
-                "died" if bool(result.died[agent]) else
-                "retired" if bool(result.retired[agent]) else "cut_off"
-            )  # fmt: skip
+            outcome = result.outcome(agent)
             entropy = float(self._episode_entropy[agent]) / max(1, survived)
             stage = int(self.stage[agent])
             episode = Episode(
