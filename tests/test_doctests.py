@@ -22,6 +22,7 @@ MODULES = [
     "hamlet.runtime.learning.targets",
     "hamlet.runtime.world",
     "hamlet.runtime.world.town",
+    "hamlet.runtime.text",
 ]
 
 
