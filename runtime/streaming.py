@@ -79,6 +79,12 @@ class _Viewer:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
     closed: bool = False
+    sending: bool = False
+
+    @property
+    def idle(self) -> bool:
+        """Nothing buffered for it and nothing on its way out."""
+        return not self.buffer and not self.sending
 
     def offer(self, item: str | Message) -> None:
         if len(self.buffer) == self.buffer.maxlen:
@@ -149,7 +155,7 @@ class StreamServer:
         checkpoint, so that viewers are not kept waiting by it. True if drained."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not len(self.episodes) and not any(v.buffer for v in list(self.viewers)):
+            if not len(self.episodes) and all(v.idle for v in list(self.viewers)):
                 return True
             time.sleep(0.002)
         return False
@@ -258,7 +264,9 @@ class StreamServer:
                     if isinstance(item, dict):  # stats: this viewer's own drop count
                         dropped = {"queue": self.episodes.dropped, "viewer": viewer.dropped}
                         item = _encode({**item, "dropped": dropped})
+                    viewer.sending = True
                     await connection.send(item)
+                    viewer.sending = False
                     self.sent += 1
         except ConnectionClosed:
             pass

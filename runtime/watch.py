@@ -24,6 +24,7 @@ from hamlet.schemas.errors import CheckpointError, Diagnostic
 from .evaluate import place
 from .model import HamletModel
 from .recording import EpisodeRecorder, hello_message, list_recordings, load_recording
+from .runner import freeze_long_lived_objects
 from .text import text_table
 from .world import TownWorld
 
@@ -187,6 +188,7 @@ def watch_checkpoint(
         live=False,
         title=f"{Path(path).name} in {world_pack.name}",
     )
+    freeze_long_lived_objects()
     app.run()
     return 0
 
@@ -196,7 +198,9 @@ def watch_stream(url: str, *, speed: float) -> int:
     from .streaming import websocket_source
     from .viewer import ViewerApp
 
-    ViewerApp(websocket_source(url), speed=speed, live=True, title=url).run()
+    app = ViewerApp(websocket_source(url), speed=speed, live=True, title=url)
+    freeze_long_lived_objects()
+    app.run()
     return 0
 
 
@@ -212,7 +216,9 @@ def replay(run_dir: str | Path, *, episode: int | None, list_only: bool, speed: 
     title = f"{Path(run_dir).name}: " + (
         f"episode {episode}" if episode is not None else f"{len(messages) - 1} recordings"
     )
-    ViewerApp(replay_source(messages), speed=speed, live=False, title=title).run()
+    app = ViewerApp(replay_source(messages), speed=speed, live=False, title=title)
+    freeze_long_lived_objects()
+    app.run()
     return 0
 
 

@@ -191,3 +191,17 @@ def test_cli_usage_mistakes_exit_2(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_training_runs_with_its_long_lived_objects_frozen(tmp_path):
+    """A full garbage collection over torch and the model takes ~0.3 s here: a run
+    freezes what it built so that such pauses do not stall the stream."""
+    import gc
+
+    frozen = []
+    options = RunOptions(pack=tiny_pack(tmp_path), episodes=2, out=tmp_path / "runs")
+    try:
+        run_training(options, on_episodes=lambda trainer, eps: frozen.append(gc.get_freeze_count()))
+    finally:
+        gc.unfreeze()
+    assert frozen and min(frozen) > 10_000

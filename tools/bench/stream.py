@@ -9,7 +9,7 @@ Run: ``python tools/bench/stream.py [--pack P] [--agents N] [--seconds S] [--rou
   ``S`` seconds each from the same seed. Agent-steps/s are counted between the first and
   the last finished episode of each run (set-up and the final checkpoint excluded) and
   compared as a ratio.
-* **Latency**: the viewers run in another process, as ``hamlet watch`` would; each
+* **Latency**: the viewers run in another process, set up as ``hamlet watch`` is; each
   message's ``finished_at`` (set when the episode ended in the trainer) is compared
   with its arrival time, after decoding. Median and p99 over every episode of every
   viewer.
@@ -35,8 +35,8 @@ from pathlib import Path
 import torch
 
 from hamlet.runtime.learning.trainer import Episode, Trainer
-from hamlet.runtime.runner import RunOptions, RunResult, run_training
-from hamlet.runtime.streaming import EpisodeQueue, StreamServer
+from hamlet.runtime.runner import RunOptions, RunResult, freeze_long_lived_objects, run_training
+from hamlet.runtime.streaming import EpisodeQueue, StreamServer, websocket_source
 
 
 def rss_mb() -> float:
@@ -137,20 +137,19 @@ def free_port() -> int:
 
 
 async def watch(port: int, viewers: int) -> dict:
-    from websockets.asyncio.client import connect
-
-    latencies: list[float] = []
+    """``viewers`` connections reading as ``hamlet watch`` does (its message source, and
+    its process set-up: long-lived objects frozen out of garbage collection)."""
+    freeze_long_lived_objects()
+    latencies: list[tuple[float, int]] = []
 
     async def one() -> int:
         count = 0
-        async with connect(f"ws://127.0.0.1:{port}", max_size=None, compression=None) as ws:
-            async for text in ws:
-                message = json.loads(text)
-                if message["type"] == "episode":
-                    latencies.append((time.time() - message["finished_at"], message["episode"]))
-                    count += 1
-                elif message["type"] == "end":
-                    break
+        async for message in websocket_source(f"ws://127.0.0.1:{port}"):
+            if message["type"] == "episode":
+                latencies.append((time.time() - message["finished_at"], message["episode"]))
+                count += 1
+            elif message["type"] == "end":
+                break
         return count
 
     counts = await asyncio.gather(*(one() for _ in range(viewers)))
