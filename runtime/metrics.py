@@ -7,6 +7,7 @@ Tables:
 * ``curriculum_transitions``: every change of stage, with the figures that caused it;
 * ``affordance_transitions``: per episode, how often one successful interaction was
   followed by another (``Bed -> Job: 3``);
+* ``recordings``: the episodes recorded for ``hamlet replay`` (``recording_disk`` module);
 * ``run_state``: key/value facts about the run (status, seed, pack, last checkpoint).
 """
 
@@ -54,6 +55,16 @@ CREATE TABLE IF NOT EXISTS affordance_transitions (
     to_affordance TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (episode, from_affordance, to_affordance)
+);
+CREATE TABLE IF NOT EXISTS recordings (
+    episode INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    survival INTEGER NOT NULL,
+    reward REAL NOT NULL,
+    stage INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    timestamp REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS run_state (
     key TEXT PRIMARY KEY,
@@ -112,7 +123,8 @@ class MetricsDB:
     def forget_after(self, episodes_done: int) -> None:
         """Drop rows of episodes after a checkpoint (a resumed run writes them again)."""
         with self.connection:
-            for table in ("episodes", "curriculum_transitions", "affordance_transitions"):
+            tables = ("episodes", "curriculum_transitions", "affordance_transitions", "recordings")
+            for table in tables:
                 self.connection.execute(f"DELETE FROM {table} WHERE episode >= ?", (episodes_done,))
 
     def close(self) -> None:

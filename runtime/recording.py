@@ -264,11 +264,10 @@ class RecordingSelector:
         self._recent: deque[Message] = deque(maxlen=max(config.transition_before, 0) or 1)
         self._after_left = 0
         self._stage_seen = 0
-        self._window: list[Message] = []
+        self._in_window = 0
         self._best: Message | None = None
         self._worst: Message | None = None
         self._periodic_bucket = -1
-        self.written: set[int] = set()
 
     def transition(self) -> list[tuple[Message, list[str]]]:
         """A curriculum change happened: keep the episodes just before it, and the next
@@ -277,7 +276,7 @@ class RecordingSelector:
         self._stage_seen = 0
         before = list(self._recent) if self.config.transition_before > 0 else []
         self._recent.clear()
-        return [(m, ["transition"]) for m in before if m["episode"] not in self.written]
+        return [(m, ["transition"]) for m in before]
 
     def consider(self, message: Message) -> list[tuple[Message, list[str]]]:
         config, reasons = self.config, []
@@ -305,11 +304,11 @@ class RecordingSelector:
             self._best = message
         if self._worst is None or score < self._worst["reward"]:
             self._worst = message
-        self._window.append(message["episode"])
-        if len(self._window) < window:
+        self._in_window += 1
+        if self._in_window < window:
             return []
         best, worst = self._best, self._worst
-        self._window, self._best, self._worst = [], None, None
+        self._in_window, self._best, self._worst = 0, None, None
         assert best is not None and worst is not None
         if best is worst:
             return [(best, ["best", "worst"])]

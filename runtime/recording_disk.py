@@ -18,31 +18,16 @@ Message = dict[str, Any]
 RECORDINGS = "recordings"
 
 
-RECORDINGS_TABLE = """
-CREATE TABLE IF NOT EXISTS recordings (
-    episode INTEGER PRIMARY KEY,
-    path TEXT NOT NULL,
-    reasons TEXT NOT NULL,
-    survival INTEGER NOT NULL,
-    reward REAL NOT NULL,
-    stage INTEGER NOT NULL,
-    outcome TEXT NOT NULL,
-    timestamp REAL NOT NULL
-);
-"""
 
 
 class RecordingWriter:
-    """Writes chosen episodes under ``run_dir/recordings`` with a row each in the DB."""
+    """Writes chosen episodes under ``run_dir/recordings`` with a row each in the run's
+    database (its ``recordings`` table, see :mod:`hamlet.runtime.metrics`)."""
 
     def __init__(self, run_dir: str | Path, connection: sqlite3.Connection) -> None:
         self.folder = Path(run_dir) / RECORDINGS
         self.folder.mkdir(exist_ok=True)
         self.connection = connection
-        self.connection.executescript(RECORDINGS_TABLE)
-        self.written: set[int] = {
-            row[0] for row in self.connection.execute("SELECT episode FROM recordings")
-        }
 
     def write(self, message: Message, reasons: list[str]) -> Path:
         episode = message["episode"]
@@ -67,7 +52,6 @@ class RecordingWriter:
             ),
         )
         self.connection.commit()
-        self.written.add(episode)
         return path
 
 
@@ -83,7 +67,7 @@ def list_recordings(run_dir: str | Path) -> list[dict[str, Any]]:
                 "SELECT episode, path, reasons, survival, reward, stage, outcome, timestamp "
                 "FROM recordings ORDER BY episode"
             ).fetchall()
-        except sqlite3.OperationalError:  # a run that never recorded
+        except sqlite3.OperationalError:  # a run directory older than recordings
             return []
     finally:
         connection.close()

@@ -166,3 +166,23 @@ def test_stream_schema_matches_the_recorder_columns():
     steps = STREAM_SCHEMA["$defs"]["episode"]["properties"]["steps"]
     assert set(steps["required"]) == set(steps["properties"])
     assert json.dumps(STREAM_SCHEMA)  # loads and serialises
+
+
+def test_the_writer_merges_reasons_and_a_resume_forgets_later_recordings(tmp_path):
+    from hamlet.runtime.metrics import MetricsDB
+    from hamlet.runtime.recording import RecordingWriter, list_recordings, load_recording
+
+    db = MetricsDB(tmp_path / "metrics.sqlite")
+    writer = RecordingWriter(tmp_path, db.connection)
+    base = {"survival": 3, "reward": 1.0, "stage": 1, "outcome": "died", "finished_at": 0.0}
+    writer.write({**base, "episode": 1}, ["periodic"])
+    writer.write({**base, "episode": 1}, ["best"])  # the same episode chosen again
+    writer.write({**base, "episode": 5}, ["worst"])
+    rows = list_recordings(tmp_path)
+    assert [(r["episode"], r["reasons"]) for r in rows] == [
+        (1, ["best", "periodic"]),
+        (5, ["worst"]),
+    ]
+    assert load_recording(tmp_path / rows[0]["path"])["reasons"] == ["best", "periodic"]
+    db.forget_after(3)  # a run resumed from episode 3 records episode 5 afresh
+    assert [r["episode"] for r in list_recordings(tmp_path)] == [1]

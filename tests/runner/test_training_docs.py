@@ -40,8 +40,9 @@ def test_the_database_tables_and_columns_are_as_documented(tmp_path):
     result = run_training(RunOptions(pack=tiny_pack(tmp_path), episodes=2, out=tmp_path / "runs"))
     db = sqlite3.connect(result.run_dir / "metrics.sqlite")
     rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| (.+) \|$", PAGE, re.M)
-    assert {table for table, _ in rows} == {
-        "episodes", "curriculum_transitions", "affordance_transitions", "run_state",
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {table for table, _ in rows} == tables == {
+        "episodes", "curriculum_transitions", "affordance_transitions", "recordings", "run_state",
     }  # fmt: skip
     for table, columns in rows:
         actual = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
