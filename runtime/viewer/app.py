@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import AsyncIterable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -85,6 +86,7 @@ class ViewerApp(App[None]):
         self._carry = 0.0
         self._drawn_episode: Episode | None = None
         self._widgets: dict[str, Static] = {}
+        self._shown: dict[str, Text] = {}
         if title:
             self.title = title
 
@@ -219,7 +221,7 @@ class ViewerApp(App[None]):
 
     def _on_stats(self, message: dict[str, Any]) -> None:
         self._stats = message
-        self._widgets["stats"].update(stats_text(message))
+        self._show("stats", stats_text(message))
 
     def _on_end(self, message: dict[str, Any]) -> None:
         self._finished = True
@@ -316,20 +318,28 @@ class ViewerApp(App[None]):
         layout = episode is not self._drawn_episode
         if layout:
             self._drawn_episode = episode
-            self._widgets["legend"].update(legend_text(world, episode))
-        self._widgets["grid"].update(grid_text(world, episode, step), layout=layout)
-        self._widgets["meters"].update(meters_text(world, step), layout=layout)
-        self._widgets["qvalues"].update(q_text(world, step), layout=layout)
-        self._widgets["info"].update(info_text(world, episode, step), layout=layout)
+            self._show("legend", legend_text(world, episode))
+        self._show("grid", grid_text(world, episode, step), layout=layout)
+        self._show("meters", meters_text(world, step), layout=layout)
+        self._show("qvalues", q_text(world, step), layout=layout)
+        self._show("info", info_text(world, episode, step), layout=layout)
+
+    def _show(self, widget_id: str, text: Text, layout: bool = True) -> None:
+        """Put ``text`` in a widget, unless it already shows exactly that: every update
+        costs Textual a repaint, and between steps the grid and status often stay put."""
+        if self._shown.get(widget_id) == text:
+            return
+        self._shown[widget_id] = text
+        self._widgets[widget_id].update(text, layout=layout)
 
     def _draw_trend(self) -> None:
         trend = self.query_one("#trend", Sparkline)
         trend.data = list(self._survivals)
         trend.styles.width = max(len(self._survivals), 1)  # one column per episode
         max_steps = self._world.max_steps if self._world else None
-        self._widgets["trend-caption"].update(trend_text(list(self._survivals), max_steps))
+        self._show("trend-caption", trend_text(list(self._survivals), max_steps))
         if self._stats is None:
-            self._widgets["stats"].update(stats_text(None))
+            self._show("stats", stats_text(None))
 
     def _draw_status(self) -> None:
         dropped = self._stats["dropped"] if self._stats else {}
@@ -344,4 +354,4 @@ class ViewerApp(App[None]):
             finished=self._finished,
             end_reason=self._end_reason,
         )
-        self._widgets["status"].update(status_text(status), layout=False)  # always one line
+        self._show("status", status_text(status), layout=False)  # always one line
