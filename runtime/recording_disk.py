@@ -18,8 +18,6 @@ Message = dict[str, Any]
 RECORDINGS = "recordings"
 
 
-
-
 class RecordingWriter:
     """Writes chosen episodes under ``run_dir/recordings`` with a row each in the run's
     database (its ``recordings`` table, see :mod:`hamlet.runtime.metrics`)."""

@@ -39,13 +39,17 @@ class CheckpointPlayer:
         model: HamletModel,
         pack: Pack,
         *,
-        multiplier: float = 1.0,
+        stage: int | None = None,
         epsilon: float = 0.0,
         seed: int = 0,
         model_name: str | None = None,
     ) -> None:
         self.model, self.pack = model, pack
-        self.multiplier, self.epsilon = multiplier, epsilon
+        stages = pack.training.curriculum.stages
+        self.stage = stage or len(stages)
+        """The curriculum stage whose difficulty it plays at (default: the last)."""
+        self.multiplier = stages[self.stage - 1].depletion_multiplier
+        self.epsilon = epsilon
         self.world = TownWorld(pack, num_agents=1, device=model.device, seed=seed)
         layout = model.metadata.get("affordance_layout")
         if layout and pack.training.environment.affordance_layout == "fixed":
@@ -56,7 +60,6 @@ class CheckpointPlayer:
         self.hello = hello_message(
             self.world, source="checkpoint", pack=pack.name, seed=seed, agents=1, model=model_name
         )
-        self.stage = _stage_of(pack, multiplier)
 
     def play(self) -> Message:
         """One whole episode, as an episode message."""
@@ -85,12 +88,6 @@ class CheckpointPlayer:
         assert message is not None
         self.played += 1
         return message
-
-
-def _stage_of(pack: Pack, multiplier: float) -> int:
-    stages = pack.training.curriculum.stages
-    closest = min(stages, key=lambda s: abs(s.depletion_multiplier - multiplier))
-    return stages.index(closest) + 1
 
 
 async def checkpoint_source(
@@ -172,9 +169,8 @@ def watch_checkpoint(
         raise CheckpointError(
             Diagnostic("E200", f"--stage must be between 1 and {len(stages)}", file=str(path))
         )
-    multiplier = stages[(stage or len(stages)) - 1].depletion_multiplier
     player = CheckpointPlayer(
-        model, world_pack, multiplier=multiplier, epsilon=epsilon, seed=seed,
+        model, world_pack, stage=stage, epsilon=epsilon, seed=seed,
         model_name=str(path),
     )  # fmt: skip
     app: ViewerApp

@@ -30,3 +30,19 @@ def test_last_step_and_end_of_stream(snap_compare, make_messages, settled):
     app = ViewerApp(iter_messages(messages), paused=True)
     last = messages[1]["survival"] - 1
     assert snap_compare(app, press=["s"] * last, terminal_size=SIZE, run_before=settled)
+
+
+def test_a_real_world_episode(snap_compare, settled):
+    """An episode of the real L3 town (clock, 14 affordances) played by a freshly
+    initialised brain with seeded weights, recorded as training records it: the whole
+    path from world to screen."""
+    from hamlet.runtime import HamletModel
+    from hamlet.runtime.watch import CheckpointPlayer
+    from hamlet.schemas import load_pack
+
+    pack = load_pack("L3_temporal_mechanics")
+    model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0)
+    player = CheckpointPlayer(model, pack, seed=0)
+    messages = [player.hello, player.play()]
+    app = ViewerApp(iter_messages(messages), paused=True, live=False)
+    assert snap_compare(app, press=["s"] * 7, terminal_size=SIZE, run_before=settled)
