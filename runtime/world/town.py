@@ -54,8 +54,7 @@ class StepResult:
     """``[N]`` long: vocabulary index of the affordance used (or ticked) this step, else -1."""
 
     def outcome(self, agent: int) -> str:
-        """How ``agent``'s episode ended this step: ``died``, ``retired`` or (alive at the
-        step limit, or still going) ``cut_off``."""
+        """How ``agent``'s episode ended: ``died``, ``retired``, else ``cut_off``."""
         if bool(self.died[agent]):
             return "died"
         return "retired" if bool(self.retired[agent]) else "cut_off"
