@@ -15,15 +15,13 @@ from pathlib import Path
 
 from hamlet.compiler.cli import positive_int as _positive
 from hamlet.compiler.cli import run_cli
-from hamlet.configs import PACK_NAMES, pack_dir
-from hamlet.schemas import load_pack, observation_layout
 
-from .arguments import DEFAULT_PORT, SPEED_HELP, newest_model
-from .arguments import port as _port
-from .arguments import probability as _probability
-from .arguments import speed as _speed
 from .export import FORMATS
-from .text import text_table
+from .runs import newest_model
+
+DEFAULT_PORT = 8765
+"""Where ``hamlet run --serve`` streams and ``hamlet watch`` looks, unless told."""
+SPEED_HELP = "viewer steps per second to start with (default 10; + and - change it)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,35 +29,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _packs(args: argparse.Namespace) -> int:
-    rows = [("pack", "grid", "view", "temporal", "affordances", "obs", "actions")]
-    for name in PACK_NAMES:
-        pack = load_pack(pack_dir(name))
-        env = pack.training.environment
-        layout = observation_layout(pack)
-        w = 2 * env.vision_range + 1
-        view = "full" if env.observability == "full" else f"{w}x{w} window"
-        rows.append(
-            (
-                name,
-                f"{env.grid_size}x{env.grid_size}",
-                view,
-                "on" if env.temporal_mechanics else "off",
-                str(len(pack.deployed_affordances)),
-                str(layout.obs_dim),
-                str(layout.num_actions),
-            )
-        )
-    print("\n".join(text_table(rows)))
-    if args.paths:
-        print()
-        for name in PACK_NAMES:
-            print(f"{name}: {pack_dir(name)}")
+    from .world.packs import format_packs
+
+    print(format_packs(paths=args.paths))
     return 0
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .describe import describe_model, format_description
     from .model import HamletModel
+    from .model.describe import describe_model, format_description
 
     model = HamletModel.load(args.path, allow_hash_mismatch=args.allow_hash_mismatch)
     info = describe_model(model, args.path)
@@ -81,7 +59,7 @@ def _export(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from hamlet.compiler.cli import print_diagnostics
 
-    from .migrate import Migrated, migrate
+    from .model.migrate import Migrated, migrate
 
     failed = done = 0
     for outcome in migrate(args.path):
@@ -97,10 +75,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hamlet.schemas import load_pack
-
-    from .progress import Progress
-    from .runner import RunOptions, run_training
+    from .runs import RunOptions
 
     if args.pack is None and args.resume is None:
         args.parser.error("give a config pack (or --resume RUN_DIR)")
@@ -119,80 +94,32 @@ def _run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         minutes=args.minutes,
     )
-    total = args.episodes
-    if total is None:
-        source = args.pack if args.resume is None else Path(args.resume) / "config"
-        total = load_pack(source).training.run.max_episodes
     if args.watch:
-        from .watch import run_watched
+        from .viewer.watch import run_watched
 
         result = run_watched(options, port=args.port or 0, speed=args.speed)
     else:
-        progress = None if args.quiet else Progress(total)
-        stream = None
-        if args.serve:
-            from .streaming import EpisodeQueue, StreamServer
+        from .runs import run_in_terminal
 
-            def announce(url: str) -> None:
-                print(f"streaming on {url}; watch with: hamlet watch {url}", file=sys.stderr)
-
-            port = args.port if args.port is not None else DEFAULT_PORT
-            stream = StreamServer(EpisodeQueue(), port=port, on_start=announce)
-        try:
-            result = run_training(options, on_episodes=progress, stream=stream)
-        finally:
-            if progress is not None:
-                progress.close()
-    state = "interrupted" if result.interrupted else "finished"
-    print(f"{state} at episode {result.episodes} ({result.env_steps:,} environment steps)")
-    print(f"run directory: {result.run_dir}")
+        port = args.port if args.port is not None else DEFAULT_PORT
+        result = run_in_terminal(options, quiet=args.quiet, serve_port=port if args.serve else None)
+    print(result)
     return 130 if result.interrupted else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from hamlet.schemas import load_pack
+    from .runs import evaluate_checkpoint
 
-    from .evaluate import evaluate, format_scores
-    from .model import HamletModel
-
-    path = newest_model(Path(args.model))
-    model = HamletModel.load(path, device=args.device)
-    pack_name = args.pack or model.metadata.get("pack")
-    if pack_name is None:
-        args.parser.error("this checkpoint does not name its pack: give --pack PACK")
-    pack = load_pack(pack_name)
-    stages = pack.training.curriculum.stages
-    if args.stage is not None:
-        if not 1 <= args.stage <= len(stages):
-            args.parser.error(f"--stage must be between 1 and {len(stages)}")
-        multiplier = stages[args.stage - 1].depletion_multiplier
-    else:
-        multiplier = args.multiplier if args.multiplier is not None else 1.0
-    layout = model.metadata.get("affordance_layout")
-    fixed = pack.training.environment.affordance_layout == "fixed"
-    use_layout = layout if fixed and not args.new_layout else None
-    scores = evaluate(
-        model, pack, episodes=args.episodes, multiplier=multiplier, seed=args.seed,
-        layout=use_layout,
+    evaluation = evaluate_checkpoint(
+        args.model, pack=args.pack, stage=args.stage, multiplier=args.multiplier,
+        episodes=args.episodes, seed=args.seed, device=args.device, new_layout=args.new_layout,
     )  # fmt: skip
-    if args.json:
-        print(json.dumps({
-            "model": str(path), "pack": pack.name, "multiplier": multiplier,
-            "seed": args.seed, "training_layout": use_layout is not None,
-            "scores": [s.summary() for s in scores],
-        }, indent=2))  # fmt: skip
-    else:
-        where = "its training layout" if use_layout else "layouts drawn from the seed"
-        title = (
-            f"{path} in {pack.name} at depletion multiplier {multiplier:g} "
-            f"(seed {args.seed}, {args.episodes} episodes, {where})"
-        )
-        print(format_scores(scores, title=title))
+    print(json.dumps(evaluation.to_json(), indent=2) if args.json else evaluation)
     return 0
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from .watch import watch_checkpoint, watch_stream
+    from .viewer.watch import watch_checkpoint, watch_stream
 
     if args.checkpoint is None:
         used = [f"--{n}" for n in ("pack", "stage", "episodes") if getattr(args, n) is not None]
@@ -206,7 +133,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from .watch import replay
+    from .viewer.watch import replay
 
     return replay(args.run_dir, episode=args.episode, list_only=args.list, speed=args.speed)
 
@@ -361,6 +288,39 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print the scores as JSON")
     sub.set_defaults(run=_eval, parser=sub)
     return parser
+
+
+# --- argument types -------------------------------------------------------------------
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port (0 lets the system pick a free one)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port (0..65535; 0 picks a free one)")
+    return int(text)
+
+
+def _speed(text: str) -> float:
+    """An argparse type: viewer steps per second, in (0, 1000]."""
+    value = _number(text)
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a speed in steps/s (0 < speed <= 1000)")
+    return value
+
+
+def _probability(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a probability (0..1)")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
 
 
 if __name__ == "__main__":

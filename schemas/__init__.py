@@ -7,7 +7,8 @@ against the schemas in this folder, and reports every problem as a
 
 from .errors import CODES, CheckpointError, Diagnostic, ExportError, HamletError, SpecError, render
 from .layout import ACTION_NAMES, ObservationField, ObservationLayout, observation_layout
-from .pack import Pack, enclosing_pack, load_pack
+from .pack import Pack
+from .pack_loading import enclosing_pack, load_pack
 from .source import YamlDocument, load_yaml, parse_yaml
 from .validate import load_schema, parse_model, validate_document
 

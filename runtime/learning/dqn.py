@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..model import HamletModel
+from hamlet.runtime.model import HamletModel
+
 from .replay import Batch, Replay
 from .targets import n_step, project_distribution
 

@@ -18,12 +18,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from hamlet.runtime.model import HamletModel
+from hamlet.runtime.model.checkpoint import TrainingCheckpoint
+from hamlet.runtime.telemetry import EpisodeRecorder
+from hamlet.runtime.world import TownWorld
 from hamlet.schemas import Pack
 
-from ..checkpoint import TrainingCheckpoint
-from ..model import HamletModel
-from ..recording import EpisodeRecorder
-from ..world import TownWorld
 from .curriculum import AdversarialCurriculum, Transition
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, IntrinsicWeight

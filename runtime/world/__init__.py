@@ -14,7 +14,8 @@ torch.Size([8])
 
 from __future__ import annotations
 
-from ..actions import NO_ACTION, random_valid_actions
+from hamlet.runtime.model.actions import NO_ACTION, random_valid_actions
+
 from .state import STATE_KEYS
 from .town import StepResult, TownWorld
 

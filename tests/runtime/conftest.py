@@ -1,19 +1,27 @@
-"""Brains and checkpoints shared by the runtime tests."""
+"""What the runtime tests share: brains of every head variant, a tiny config pack whose
+whole runs take seconds, and the stream schema."""
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from hamlet.compiler import brain_from_data, compile_brain, load_brain
+from hamlet.configs import pack_dir
 from hamlet.runtime import HamletModel
 
 from ..conftest import FULL_L1, PARTIAL_L2
 
 HEAD_COMBOS = list(itertools.product([False, True], repeat=3))
 TRUNKS = {"simple_q": FULL_L1, "recurrent_spatial_q": PARTIAL_L2}
+ROOT = Path(__file__).resolve().parents[2]
+STREAM_SCHEMA = json.loads((ROOT / "schemas" / "stream.schema.json").read_text())
 
 
 def variant_model(builtin: str, dueling: bool, distributional: bool, noisy: bool, seed: int = 0):
@@ -37,3 +45,29 @@ def simple_model() -> HamletModel:
 @pytest.fixture(scope="session")
 def recurrent_model() -> HamletModel:
     return HamletModel.from_spec("recurrent_spatial_q", layout=PARTIAL_L2, seed=0)
+
+
+def tiny_pack(folder: Path, source: str = "L0_0_minimal", **curriculum: str) -> Path:
+    """A copy of ``source`` with 40-step episodes and a small, quick learner."""
+    pack = folder / f"tiny_{source}"
+    shutil.copytree(pack_dir(source), pack)
+    training = (pack / "training.yaml").read_text()
+    training = re.sub(r"max_steps_per_episode: \d+", "max_steps_per_episode: 40", training)
+    for key, value in curriculum.items():
+        training = re.sub(rf"(?m)^(  {key}:) [^#\n]+", rf"\1 {value}", training)
+    (pack / "training.yaml").write_text(training)
+    brain = (pack / "brain.yaml").read_text()
+    brain = brain.replace("batch_size: 64", "batch_size: 16").replace(
+        "batch_size: 16  ", "batch_size: 8  "
+    )
+    brain = re.sub(r"learning_starts: \d+", "learning_starts: 16", brain)
+    brain = re.sub(r"capacity: \d+", "capacity: 400", brain)
+    if "extends: ../" in brain:  # L3 extends L2 by path: point at the shipped file
+        brain = brain.replace("extends: ../", f"extends: {pack_dir(source).parent}/")
+    (pack / "brain.yaml").write_text(brain)
+    return pack
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    return tiny_pack(tmp_path)

@@ -12,9 +12,10 @@ import onnx
 import pytest
 import torch
 
-from hamlet.runtime import HamletModel, export
-from hamlet.runtime.checkpoint import save_checkpoint
+from hamlet.runtime import HamletModel
 from hamlet.runtime.cli import main
+from hamlet.runtime.export import formats
+from hamlet.runtime.model.checkpoint import save_checkpoint
 
 ERRORS_MD = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text()
 CHECKPOINT = "model_ep000100.pt"
@@ -68,7 +69,7 @@ def _build(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(torch.onnx, "export", broken_exporter)
     elif code == "E211":
         model.save(CHECKPOINT)
-        real_export = export.export_onnx
+        real_export = formats.export_onnx
 
         def export_with_wrong_weights(model, path):
             path = real_export(model, path)
@@ -79,7 +80,7 @@ def _build(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
             onnx.save(proto, str(path))
             return path
 
-        monkeypatch.setattr(export, "export_onnx", export_with_wrong_weights)
+        monkeypatch.setattr(formats, "export_onnx", export_with_wrong_weights)
 
 
 def _section(code: str) -> str:

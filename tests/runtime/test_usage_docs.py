@@ -21,9 +21,9 @@ import torch
 
 from hamlet.compiler import brain_from_data
 from hamlet.runtime import HamletModel
-from hamlet.runtime.checkpoint import TrainingCheckpoint, save_checkpoint
 from hamlet.runtime.cli import main
-from hamlet.runtime.export import describe
+from hamlet.runtime.export.exportable import describe
+from hamlet.runtime.model.checkpoint import TrainingCheckpoint, save_checkpoint
 from hamlet.schemas import CODES
 
 from ..compiler.test_docs import Block, fenced_blocks

@@ -39,7 +39,7 @@ from torch import Tensor, nn
 
 from hamlet.configs import pack_dir
 from hamlet.runtime import HamletModel
-from hamlet.runtime.checkpoint import TrainingCheckpoint, save_checkpoint
+from hamlet.runtime.model.checkpoint import TrainingCheckpoint, save_checkpoint
 
 PACKS = {"L1_full_observability": "simple_q", "L2_partial_observability": "recurrent_spatial_q"}
 """Each pack and the built-in brain its brain.yaml extends."""

@@ -20,8 +20,7 @@ import sqlite3
 import torch
 
 from hamlet.runtime import HamletModel
-from hamlet.runtime.evaluate import evaluate, format_scores
-from hamlet.runtime.runner import RunOptions, run_training
+from hamlet.runtime.runs import RunOptions, evaluate, format_scores, run_training
 from hamlet.schemas import load_pack
 
 

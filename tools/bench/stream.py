@@ -35,8 +35,13 @@ from pathlib import Path
 import torch
 
 from hamlet.runtime.learning.trainer import Episode, Trainer
-from hamlet.runtime.runner import RunOptions, RunResult, freeze_long_lived_objects, run_training
-from hamlet.runtime.streaming import EpisodeQueue, StreamServer, websocket_source
+from hamlet.runtime.runs.runner import (
+    RunOptions,
+    RunResult,
+    freeze_long_lived_objects,
+    run_training,
+)
+from hamlet.runtime.telemetry import EpisodeQueue, StreamServer, websocket_source
 
 
 def rss_mb() -> float:

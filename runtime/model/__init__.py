@@ -1,0 +1,26 @@
+"""A brain with its weights, as a user holds it: :class:`HamletModel` and the files it
+lives in.
+
+Modules: :mod:`.hamlet_model` (``HamletModel``, ``StatefulModel``), :mod:`.actions`
+(greedy, epsilon-greedy and random valid actions), :mod:`.checkpoint` (the
+``inference_v1`` and ``training_v2`` formats, safe reading), :mod:`.loading` (any known
+file to a compiled brain with its weights), :mod:`.legacy` (the original system's
+formats and bare state_dicts), :mod:`.migrate` (inference checkpoints from training
+ones) and :mod:`.describe` (what ``hamlet inspect`` shows).
+
+Imports: the compiler, the schemas, :mod:`hamlet.runtime.export` and
+:mod:`hamlet.runtime.files`; nothing of the world, training or runs.
+"""
+
+from .actions import NO_ACTION, random_valid_actions, select_actions
+from .hamlet_model import HamletModel, StatefulModel
+from .loading import HashMismatchWarning
+
+__all__ = [
+    "NO_ACTION",
+    "HamletModel",
+    "HashMismatchWarning",
+    "StatefulModel",
+    "random_valid_actions",
+    "select_actions",
+]

@@ -1,0 +1,341 @@
+"""``hamlet run``: train a config pack's brain in its world, in a run directory
+(:mod:`.directory`).
+
+Every ``checkpoint_every`` episodes the run writes a training checkpoint
+(``checkpoint_epNNNNNN.pt``, enough to resume exactly) and an inference one
+(``model_epNNNNNN.pt``); the last ``keep_checkpoints`` pairs are kept, and a final pair
+is written when the run ends, also on Ctrl-C. Episodes go to ``metrics.sqlite``
+(:mod:`.metrics`), the watched agent's chosen episodes to ``recordings/`` and, with a
+stream, to live viewers.
+
+``--resume RUN_DIR`` continues a run from its newest training checkpoint, with the
+run's own copy of the config: with the same seed, K episodes and a resume to 2K give
+the same metrics as 2K episodes straight.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import signal
+import statistics
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hamlet.compiler import compile_brain
+from hamlet.runtime.learning.trainer import Episode, Trainer
+from hamlet.runtime.model import HamletModel
+from hamlet.runtime.model.checkpoint import (
+    hamlet_version,
+    inference_name,
+    load_training_checkpoint,
+    save_checkpoint,
+    training_name,
+)
+from hamlet.runtime.telemetry import (
+    EpisodeRecorder,
+    RecordingSelector,
+    RecordingWriter,
+    hello_message,
+)
+from hamlet.runtime.telemetry.streaming import EpisodeQueue, StreamServer
+from hamlet.schemas import load_pack, observation_layout
+
+from .directory import (
+    PACK_FILES,
+    latest_training_checkpoint,
+    rotate_checkpoints,
+    run_directory,
+)
+from .metrics import MetricsDB
+from .progress import Progress
+
+
+@dataclass
+class RunOptions:
+    """What ``hamlet run`` was asked to do."""
+
+    pack: str | Path | None
+    """A config pack folder or shipped pack name (None when resuming)."""
+    episodes: int | None = None
+    """Total episodes of the run (default: the pack's ``run.max_episodes``)."""
+    seed: int | None = None
+    """Default: the pack's ``run.seed``."""
+    agents: int = 1
+    device: str = "cpu"
+    out: str | Path = "runs"
+    resume: str | Path | None = None
+    checkpoint_every: int | None = None
+    """Default: the pack's ``run.checkpoint_every``."""
+    minutes: float | None = None
+    """Stop (with a final checkpoint) after this much wall-clock time."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    episodes: int
+    env_steps: int
+    interrupted: bool
+
+    def __str__(self) -> str:
+        state = "interrupted" if self.interrupted else "finished"
+        return (
+            f"{state} at episode {self.episodes} ({self.env_steps:,} environment steps)\n"
+            f"run directory: {self.run_dir}"
+        )
+
+
+EpisodeHook = Callable[[Trainer, list[Episode]], None]
+
+
+def run_training(
+    options: RunOptions,
+    on_episodes: EpisodeHook | None = None,
+    *,
+    stream: StreamServer | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Train until the run has its episodes (or is interrupted, or ``stop`` is set);
+    returns where it is. With ``stream``, agent 0's episodes go live to its viewers."""
+    run_dir, resumed = run_directory(options.pack, options.out, options.resume)
+    # The run's own copy of the pack, under the pack's name (runs/<pack>/<stamp>/config).
+    pack = load_pack(run_dir / "config")
+    pack = pack.model_copy(update={"name": run_dir.parent.name})
+    seed = options.seed if options.seed is not None else pack.training.run.seed
+    layout = observation_layout(pack)
+    brain = compile_brain(run_dir / "config" / "brain.yaml", layout=layout)
+    model = HamletModel.from_spec(brain, device=options.device, seed=seed)
+    model.metadata["pack"] = pack.name
+    agents = options.agents
+    checkpoints = run_dir / "checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    db = MetricsDB(run_dir / "metrics.sqlite")
+    log = _logger(run_dir / "run.log")
+    trainer = Trainer(pack, model, num_agents=agents, seed=seed, device=options.device)
+    if resumed:
+        latest = latest_training_checkpoint(checkpoints)
+        state = load_training_checkpoint(latest, options.device)
+        agents = len(state.world["world"]["alive"]) if state.world else agents
+        if agents != options.agents:
+            trainer = Trainer(pack, model, num_agents=agents, seed=seed, device=options.device)
+        trainer.restore(state)
+        db.forget_after(trainer.episodes_done)
+        log.info("resumed from %s at episode %d", latest.name, trainer.episodes_done)
+    live = _Live(trainer, run_dir, db, stream, pack.name, seed)
+    freeze_long_lived_objects()
+    total = options.episodes or pack.training.run.max_episodes
+    every = options.checkpoint_every or pack.training.run.checkpoint_every
+    keep = pack.training.run.keep_checkpoints
+    config = {name: (run_dir / "config" / name).read_text() for name in PACK_FILES}
+    metadata = {
+        "pack": pack.name,
+        "seed": seed,
+        "agents": agents,
+        "hamlet_version": hamlet_version(),
+    }
+    db.set_state(status="running", pack=pack.name, seed=seed, agents=agents, total_episodes=total)
+    log.info(
+        "training %s (%s) with %d agent(s), seed %d, to episode %d",
+        pack.name, brain.resolved.spec.name, agents, seed, total,
+    )  # fmt: skip
+
+    def save() -> None:
+        episode = trainer.episodes_done
+        live.before_pause()
+        save_checkpoint(trainer.checkpoint(config, metadata), checkpoints / training_name(episode))
+        trainer.model.save(checkpoints / inference_name(episode), **trainer.metadata(metadata))
+        rotate_checkpoints(checkpoints, keep)
+        db.set_state(last_checkpoint=training_name(episode), episodes_done=episode)
+        log.info("checkpoint at episode %d", episode)
+
+    interrupted = False
+    last_saved = trainer.episodes_done
+    deadline = time.monotonic() + options.minutes * 60 if options.minutes else float("inf")
+    try:
+        with _graceful_interrupt():
+            while trainer.episodes_done < total and time.monotonic() < deadline:
+                finished = trainer.step()
+                if not finished:
+                    continue
+                if stop is not None and stop.is_set():
+                    raise KeyboardInterrupt
+                finished = [e for e in finished if e.number < total]
+                db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
+                for t in (e.transition for e in finished if e.transition is not None):
+                    log.info(
+                        "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
+                        t.reason, t.from_stage, t.to_stage, t.episode, t.survival,
+                    )  # fmt: skip
+                live.episodes_ended(finished)
+                if on_episodes is not None:
+                    on_episodes(trainer, finished)
+                if trainer.episodes_done // every > last_saved // every:
+                    save()
+                    last_saved = trainer.episodes_done
+    except KeyboardInterrupt:
+        interrupted = True
+        log.info("interrupted at episode %d", trainer.episodes_done)
+    if trainer.episodes_done != last_saved or not any(checkpoints.glob("checkpoint_ep*.pt")):
+        save()
+    db.set_state(status="interrupted" if interrupted else "completed")
+    live.close("interrupted" if interrupted else "completed")
+    db.close()
+    log.info("stopped at episode %d after %d environment steps", trainer.episodes_done,
+             trainer.env_steps)  # fmt: skip
+    _close(log)
+    return RunResult(run_dir, trainer.episodes_done, trainer.env_steps, interrupted)
+
+
+def run_in_terminal(
+    options: RunOptions, *, quiet: bool = False, serve_port: int | None = None
+) -> RunResult:
+    """``hamlet run``: train with the live progress line on stderr (unless ``quiet``),
+    streaming the watched agent's episodes on ``serve_port`` when one is given."""
+    total = options.episodes
+    if total is None:
+        source = options.pack if options.resume is None else Path(options.resume) / "config"
+        total = load_pack(source).training.run.max_episodes
+    progress = None if quiet else Progress(total)
+    stream = None
+    if serve_port is not None:
+
+        def announce(url: str) -> None:
+            print(f"streaming on {url}; watch with: hamlet watch {url}", file=sys.stderr)
+
+        stream = StreamServer(EpisodeQueue(), port=serve_port, on_start=announce)
+    try:
+        return run_training(options, on_episodes=progress, stream=stream)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+class _Live:
+    """Agent 0 watched: its episodes streamed (``stream``) and the chosen ones recorded
+    (the pack's ``recording``), with training stats for the viewers once a second."""
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        run_dir: Path,
+        db: MetricsDB,
+        stream: StreamServer | None,
+        pack: str,
+        seed: int,
+    ) -> None:
+        config = trainer.pack.training.recording
+        self.trainer, self.stream = trainer, stream
+        self.selector = RecordingSelector(config) if config.enabled else None
+        self.writer = RecordingWriter(run_dir, db.connection) if config.enabled else None
+        if stream is None and self.writer is None:
+            return
+        trainer.recorder = EpisodeRecorder(
+            trainer.world,
+            live_stream_callback=stream.episodes if stream is not None else None,
+            keep=self.writer is not None,
+        )
+        self.survival: deque[int] = deque(maxlen=100)
+        self.last_stats = (time.perf_counter(), trainer.env_steps)
+        if stream is not None:
+            hello = hello_message(
+                trainer.world, source="training", pack=pack, run_dir=str(run_dir), seed=seed,
+                agents=trainer.num_agents,
+            )  # fmt: skip
+            stream.start(hello)
+
+    def episodes_ended(self, episodes: list[Episode]) -> None:
+        trainer = self.trainer
+        if trainer.recorder is None:
+            return
+        if self.selector is not None and self.writer is not None:
+            chosen = []
+            for _ in (e for e in episodes if e.transition is not None):
+                chosen += self.selector.transition()
+            for message in trainer.recorder.take_finished():
+                chosen += self.selector.consider(message)
+            for message, reasons in chosen:
+                self.writer.write(message, reasons)
+        if self.stream is not None:
+            self.survival.extend(e.steps for e in episodes)
+            self._stats()
+
+    def _stats(self) -> None:
+        trainer, (since, steps) = self.trainer, self.last_stats
+        now = time.perf_counter()
+        if now - since < 1.0:
+            return
+        self.last_stats = (now, trainer.env_steps)
+        assert self.stream is not None
+        self.stream.publish_stats({
+            "episodes": trainer.episodes_done,
+            "env_steps": trainer.env_steps,
+            "agent_steps": trainer.env_steps * trainer.num_agents,
+            "agent_steps_per_second": (trainer.env_steps - steps) * trainer.num_agents
+            / (now - since),
+            "epsilon": trainer.epsilon.value,
+            "stage": trainer.curriculum.stage,
+            "loss": trainer.last_stats.get("loss"),
+            "recent_survival": statistics.fmean(self.survival) if self.survival else None,
+            "time": time.time(),
+        })  # fmt: skip
+
+    def before_pause(self) -> None:
+        """Let the viewers have the episodes already ended before a checkpoint is written
+        (pickling holds the interpreter for a while, and the stream would wait)."""
+        if self.stream is not None:
+            self.stream.drain(timeout=0.5)
+
+    def close(self, reason: str) -> None:
+        if self.stream is not None:
+            self.stream.close(reason)
+
+
+def freeze_long_lived_objects() -> None:
+    """Leave what exists now (torch, the model, the world: some 300k objects) out of the
+    garbage collector's full passes, each of which would otherwise hold the interpreter
+    for ~0.3 s on a slow machine, stalling training and the stream with it. For long
+    runs and viewers, once they are set up."""
+    gc.collect()
+    gc.freeze()
+
+
+@contextmanager
+def _graceful_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C: the run saves a final checkpoint and stops."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not in the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _logger(path: Path) -> logging.Logger:
+    log = logging.getLogger(f"hamlet.run.{path.parent.name}.{time.monotonic_ns()}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    return log
+
+
+def _close(log: logging.Logger) -> None:
+    for handler in list(log.handlers):
+        handler.close()
+        log.removeHandler(handler)

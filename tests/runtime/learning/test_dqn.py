@@ -1,0 +1,166 @@
+"""The DQN learner: targets respect masks, learning moves Q the right way, recurrent
+windows replay the acting state, and every brain variant trains."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from hamlet.compiler import brain_from_data, compile_brain, load_brain
+from hamlet.runtime import HamletModel
+from hamlet.runtime.learning.dqn import DQNLearner
+from hamlet.schemas import ObservationLayout
+
+from ..conftest import HEAD_COMBOS, TRUNKS
+
+TINY = ObservationLayout.from_shapes({"features": (4,)}, 3)
+
+
+def _tiny_model(**learning) -> HamletModel:
+    data = {
+        "name": "tiny",
+        "network": {"head": {"kind": "q_head", "input": "obs", "hidden": [16]}},
+        "learning": {"batch_size": 32, "learning_starts": 1, "learning_rate": 0.01, **learning},
+    }
+    return HamletModel.from_spec(compile_brain(brain_from_data(data), layout=TINY), seed=0)
+
+
+def _store(learner: DQNLearner, obs, action, reward, next_obs, next_mask, terminal, times=1):
+    for _ in range(times):
+        learner.replay.add(
+            torch.tensor([obs], dtype=torch.float32),
+            torch.tensor([action]),
+            torch.tensor([reward], dtype=torch.float32),
+            torch.tensor([next_obs], dtype=torch.float32),
+            torch.tensor([next_mask]),
+            torch.tensor([terminal]),
+            torch.tensor([terminal]),
+        )
+
+
+def test_learning_moves_q_towards_the_rewarded_action():
+    model = _tiny_model(gamma=0.0)
+    learner = DQNLearner(model, 1, generator=torch.Generator().manual_seed(0))
+    state = [1.0, 0.0, 0.0, 0.0]
+    for action, reward in ((0, 0.0), (1, 1.0), (2, -1.0)):
+        _store(learner, state, action, reward, state, [True] * 3, True, times=20)
+    for _ in range(300):
+        learner.learn()
+    q = model.predict(torch.tensor([state]))["q_values"][0]
+    assert torch.allclose(q, torch.tensor([0.0, 1.0, -1.0]), atol=0.05)
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_the_next_action_is_chosen_among_valid_ones(double, monkeypatch):
+    model = _tiny_model(gamma=0.5, double_dqn=double, loss="mse")
+    learner = DQNLearner(model, 1, generator=torch.Generator().manual_seed(0))
+    _store(learner, [1, 0, 0, 0], 0, 1.0, [0, 1, 0, 0], [False, True, True], False)
+    # Next-state values: the invalid action 0 looks best to both networks.
+    next_q = torch.tensor([[[100.0, 4.0, 2.0]]]).expand(32, 1, 3)
+    now = torch.zeros(32, 1, 3, requires_grad=True)
+    monkeypatch.setattr(learner, "_evaluate", lambda batch: (now, next_q, next_q))
+    loss = learner.learn()["loss"]
+    # target = 1 + 0.5 * 4 (action 1, the best valid one); prediction 0; MSE
+    assert loss == pytest.approx(3.0**2)
+
+
+def test_terminal_transitions_do_not_bootstrap(monkeypatch):
+    model = _tiny_model(gamma=0.9, loss="mse")
+    learner = DQNLearner(model, 1, generator=torch.Generator().manual_seed(0))
+    _store(learner, [1, 0, 0, 0], 2, 0.5, [0, 1, 0, 0], [False, False, False], True)
+    next_q = torch.full((32, 1, 3), 50.0)
+    now = torch.zeros(32, 1, 3, requires_grad=True)
+    monkeypatch.setattr(learner, "_evaluate", lambda batch: (now, next_q, next_q))
+    assert learner.learn()["loss"] == pytest.approx(0.25)
+
+
+def test_target_network_follows_on_schedule():
+    model = _tiny_model(target_update={"every": 3, "tau": 1.0})
+    learner = DQNLearner(model, 1, generator=torch.Generator().manual_seed(0))
+    _store(learner, [1, 0, 0, 0], 1, 1.0, [1, 0, 0, 0], [True] * 3, True, times=4)
+
+    def same():
+        return all(
+            torch.equal(a, b)
+            for a, b in zip(learner.target.parameters(), model.module.parameters(), strict=True)
+        )
+
+    learner.learn()
+    learner.learn()
+    assert not same()
+    learner.learn()
+    assert same()
+
+
+def test_polyak_moves_the_target_part_way():
+    model = _tiny_model(target_update={"every": 1, "tau": 0.25})
+    learner = DQNLearner(model, 1, generator=torch.Generator().manual_seed(0))
+    before = [p.clone() for p in learner.target.parameters()]
+    learner.update_target(0.25)
+    for old, new, online in zip(
+        before, learner.target.parameters(), model.module.parameters(), strict=True
+    ):
+        torch.testing.assert_close(new, old + 0.25 * (online - old))
+
+
+def test_recurrent_windows_replay_the_stored_acting_state():
+    model = HamletModel.from_spec(
+        "recurrent_spatial_q", layout=TRUNKS["recurrent_spatial_q"], seed=0
+    )
+    learner = DQNLearner(model, 1, generator=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(1)
+    h, c = model.initial_state(1)
+    obs = torch.randn(1, 54, generator=gen)
+    for _ in range(30):
+        _, h_next, c_next = model.module(obs, h, c)
+        next_obs = torch.randn(1, 54, generator=gen)
+        learner.replay.add(obs, torch.tensor([1]), torch.tensor([0.0]), next_obs,
+                           torch.ones(1, 6, dtype=torch.bool), torch.tensor([False]),
+                           torch.tensor([False]), (h, c))  # fmt: skip
+        obs, h, c = next_obs, h_next.detach(), c_next.detach()
+    batch = learner.replay.sample(4, 12, torch.Generator().manual_seed(2))
+    now, online_next, _ = learner._evaluate(batch)
+    for row in range(4):
+        start = int(batch.start[row])
+        hs, cs = (
+            learner.replay.hidden[0][0, start][:, None],
+            learner.replay.hidden[1][0, start][:, None],
+        )
+        steps = int(batch.length[row].sum())
+        for t in range(steps):
+            q, hs, cs = model.module(batch.obs[row, t : t + 1], hs, cs)
+            torch.testing.assert_close(now[row, t], q[0], atol=1e-5, rtol=0)
+            q_next, _, _ = model.module(batch.next_obs[row, t : t + 1], hs, cs)
+            torch.testing.assert_close(online_next[row, t], q_next[0], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("combo", HEAD_COMBOS, ids=str)
+@pytest.mark.parametrize("trunk", TRUNKS)
+def test_every_brain_variant_learns_without_nans(trunk, combo):
+    data = copy.deepcopy(load_brain(trunk).doc.data)
+    head = next(n for n, node in data["network"].items() if node["kind"] == "q_head")
+    dueling, distributional, noisy = combo
+    data["network"][head].update(dueling=dueling, distributional=distributional, noisy=noisy)
+    data["learning"] = {"batch_size": 8, "learning_starts": 1, "n_step": 3, "double_dqn": True,
+                        "loss": "huber", "replay": {"capacity": 200, "prioritized": True},
+                        "sequence": {"length": 4, "burn_in": 2}}  # fmt: skip
+    layout = TRUNKS[trunk]
+    model = HamletModel.from_spec(compile_brain(brain_from_data(data), layout=layout), seed=0)
+    learner = DQNLearner(model, 2, generator=torch.Generator().manual_seed(0))
+    hidden = model.initial_state(2)
+    gen = torch.Generator().manual_seed(3)
+    for t in range(20):
+        obs = torch.randn(2, layout.obs_dim, generator=gen)
+        learner.replay.add(obs, torch.randint(0, 6, (2,), generator=gen),
+                           torch.rand(2, generator=gen), obs + 0.1,
+                           torch.rand(2, 6, generator=gen) > 0.3, torch.tensor([t == 9, False]),
+                           torch.tensor([t == 9, t == 15]), hidden)  # fmt: skip
+    before = [p.clone() for p in model.module.parameters()]
+    for _ in range(3):
+        stats = learner.learn(beta=0.5)
+        assert torch.isfinite(torch.tensor(stats["loss"]))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(before, model.module.parameters(), strict=True)
+    )

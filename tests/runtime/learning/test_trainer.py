@@ -1,0 +1,52 @@
+"""The training loop keeps its promises: memory through episodes, resets only where
+episodes end, transitions stored with the state they were acted from."""
+
+from __future__ import annotations
+
+import torch
+
+from hamlet.runtime import HamletModel
+from hamlet.runtime.learning.trainer import Trainer, _policy_entropy
+from hamlet.schemas import load_pack
+
+from ..conftest import tiny_pack
+
+
+def _trainer(tmp_path, source: str, agents: int) -> Trainer:
+    pack = load_pack(tiny_pack(tmp_path, source))
+    model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0)
+    return Trainer(pack, model, num_agents=agents, seed=0)
+
+
+def test_recurrent_agents_keep_their_memory_until_their_own_episode_ends(tmp_path):
+    trainer = _trainer(tmp_path, "L2_partial_observability", agents=2)
+    trainer.world.step_count[1] = 30  # agent 1's episode will be cut off first
+    for _ in range(9):
+        trainer.step()
+    h_before = trainer.hidden[0].clone()
+    assert bool((h_before != 0).any(dim=-1).all())  # both agents remember something
+    ended = []
+    while not ended:
+        stored_from = trainer.hidden[0].clone()
+        ended = trainer.step()
+    assert [e.agent for e in ended] == [1] and ended[0].outcome == "cut_off"
+    h = trainer.hidden[0]
+    assert torch.equal(h[:, 1], torch.zeros_like(h[:, 1]))  # a fresh episode, a fresh memory
+    assert bool((h[:, 0] != 0).any())  # agent 0 goes on remembering
+    # the last transition of each agent was stored with the state it acted from
+    slot = (trainer.learner.replay.written - 1) % trainer.learner.replay.size
+    stored = trainer.learner.replay.hidden[0][:, slot]
+    torch.testing.assert_close(stored, stored_from.transpose(0, 1))
+
+
+def test_every_transition_of_every_agent_is_stored(tmp_path):
+    trainer = _trainer(tmp_path, "L1_full_observability", agents=3)
+    for _ in range(5):
+        trainer.step()
+    assert len(trainer.learner.replay) == 15
+
+
+def test_policy_entropy_is_scale_free_and_falls_with_epsilon():
+    mask = torch.tensor([[True, True, True, True, True, False]])
+    values = [float(_policy_entropy(e, mask)) for e in (1.0, 0.5, 0.1, 0.0)]
+    assert values[0] == 1.0 and values == sorted(values, reverse=True) and values[-1] == 0.0

@@ -1,0 +1,175 @@
+"""``hamlet run``: run directories, checkpoints, metrics, resume, interruption, eval."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+import torch
+
+from hamlet.configs import PACK_NAMES
+from hamlet.runtime import HamletModel
+from hamlet.runtime.cli import main
+from hamlet.runtime.model.checkpoint import load_training_checkpoint
+from hamlet.runtime.runs import RunOptions, read_episodes, run_training
+
+from ..conftest import tiny_pack
+
+
+def _rows(run_dir):
+    return [
+        {k: v for k, v in row.items() if k != "timestamp"}
+        for row in read_episodes(run_dir / "metrics.sqlite")
+    ]
+
+
+def test_resume_is_exact(tiny, tmp_path):
+    first = run_training(RunOptions(pack=tiny, episodes=5, out=tmp_path / "a", checkpoint_every=5))
+    resumed = run_training(RunOptions(pack=None, resume=first.run_dir, episodes=10))
+    straight = run_training(
+        RunOptions(pack=tiny, episodes=10, out=tmp_path / "b", checkpoint_every=5)
+    )
+    assert resumed.episodes == straight.episodes == 10
+    assert _rows(resumed.run_dir) == _rows(straight.run_dir)
+    assert resumed.env_steps == straight.env_steps
+    a = HamletModel.load(resumed.run_dir / "checkpoints" / "model_ep000010.pt")
+    b = HamletModel.load(straight.run_dir / "checkpoints" / "model_ep000010.pt")
+    for x, y in zip(a.module.parameters(), b.module.parameters(), strict=True):
+        assert torch.equal(x, y)
+
+
+def test_a_different_seed_gives_a_different_run(tiny, tmp_path):
+    a = run_training(RunOptions(pack=tiny, episodes=3, out=tmp_path, seed=1))
+    b = run_training(RunOptions(pack=tiny, episodes=3, out=tmp_path, seed=2))
+    assert [r["reward"] for r in _rows(a.run_dir)] != [r["reward"] for r in _rows(b.run_dir)]
+
+
+def test_run_directory_layout_and_checkpoint_rotation(tiny, tmp_path):
+    result = run_training(
+        RunOptions(pack=tiny, episodes=14, out=tmp_path / "runs", checkpoint_every=2, agents=2)
+    )
+    run_dir = result.run_dir
+    assert run_dir.parent.name == "tiny_L0_0_minimal" and run_dir.parent.parent == tmp_path / "runs"
+    assert sorted(p.name for p in (run_dir / "config").iterdir()) == [
+        "affordances.yaml", "bars.yaml", "brain.source.yaml", "brain.yaml", "cascades.yaml", "training.yaml",
+    ]  # fmt: skip
+    files = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    # two agents finish episodes together, so checkpoints fall on even episode counts
+    # near every 2nd episode; keep_checkpoints (5) pairs remain, the final one included
+    training = [f for f in files if f.startswith("checkpoint_")]
+    assert len(training) == 5 and len(files) == 10
+    assert training[-1] == f"checkpoint_ep{result.episodes:06d}.pt"
+    log = (run_dir / "run.log").read_text()
+    assert "training tiny_L0_0_minimal" in log and "checkpoint at episode" in log
+    state = dict(
+        sqlite3.connect(run_dir / "metrics.sqlite").execute("SELECT key, value FROM run_state")
+    )
+    assert json.loads(state["status"]) == "completed"
+
+
+def test_checkpoints_are_complete_and_self_describing(tiny, tmp_path):
+    result = run_training(RunOptions(pack=tiny, episodes=3, out=tmp_path, checkpoint_every=3))
+    ckpt = load_training_checkpoint(result.run_dir / "checkpoints" / "checkpoint_ep000003.pt")
+    assert ckpt.counters["episode"] == 3 and ckpt.counters["gradient_steps"] > 0
+    assert ckpt.replay is not None and ckpt.rng is not None and ckpt.world is not None
+    assert ckpt.curriculum is not None and ckpt.exploration["epsilon"]["value"] < 1.0
+    assert set(ckpt.config) >= {"brain.yaml", "training.yaml"}
+    model = HamletModel.load(result.run_dir / "checkpoints" / "model_ep000003.pt")
+    meta = model.metadata
+    assert meta["pack"] == "tiny_L0_0_minimal" and meta["episode"] == 3
+    assert meta["action_names"] == ["UP", "DOWN", "LEFT", "RIGHT", "INTERACT", "WAIT"]
+    assert meta["meter_names"][0] == "energy" and "observation_layout" in meta
+
+
+def test_interruption_saves_a_final_checkpoint(tiny, tmp_path):
+    def interrupt(trainer, episodes):
+        if trainer.episodes_done >= 2:
+            raise KeyboardInterrupt
+
+    result = run_training(
+        RunOptions(pack=tiny, episodes=50, out=tmp_path, checkpoint_every=100), interrupt
+    )
+    assert result.interrupted and result.episodes >= 2
+    files = [p.name for p in (result.run_dir / "checkpoints").iterdir()]
+    assert f"checkpoint_ep{result.episodes:06d}.pt" in files
+    state = dict(
+        sqlite3.connect(result.run_dir / "metrics.sqlite").execute(
+            "SELECT key, value FROM run_state"
+        )
+    )
+    assert json.loads(state["status"]) == "interrupted"
+
+
+def test_the_curriculum_really_moves_and_is_recorded(tmp_path):
+    easy = tiny_pack(
+        tmp_path,
+        window="2",
+        min_episodes_at_stage="2",
+        advance_survival="0.1",
+        retreat_survival="0.05",
+        entropy_gate="1.0",
+    )
+    result = run_training(RunOptions(pack=easy, episodes=6, out=tmp_path))
+    db = sqlite3.connect(result.run_dir / "metrics.sqlite")
+    moves = db.execute("SELECT from_stage, to_stage, reason FROM curriculum_transitions").fetchall()
+    assert moves[:2] == [(1, 2, "advance"), (2, 3, "advance")]
+    stages = [row[0] for row in db.execute("SELECT stage FROM episodes ORDER BY episode")]
+    assert stages[0] == 1 and max(stages) >= 2
+
+
+def test_hamlet_run_and_eval_from_the_command_line(tiny, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    assert main(["run", str(tiny), "--episodes", "2", "--out", str(runs), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "finished at episode 2" in out
+    run_dir = next((runs / "tiny_L0_0_minimal").iterdir())
+    model = run_dir / "checkpoints" / "model_ep000002.pt"
+    assert main(["eval", str(model), "--pack", str(tiny), "--episodes", "4", "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)["scores"]
+    assert [s["policy"] for s in scores] == ["greedy", "random", "always-WAIT"]
+    assert all(0 < s["mean_survival"] <= 40 for s in scores)
+    assert main(["eval", str(model), "--pack", str(tiny), "--episodes", "4", "--stage", "2"]) == 0
+    table = capsys.readouterr().out
+    assert "depletion multiplier 0.5" in table and "always-WAIT" in table
+
+
+def test_a_mistake_in_the_pack_stops_before_creating_anything(tmp_path, capsys):
+    pack = tiny_pack(tmp_path)
+    (pack / "training.yaml").write_text(
+        (pack / "training.yaml").read_text().replace("grid_size", "grid_sise")
+    )
+    assert main(["run", str(pack), "--out", str(tmp_path / "runs"), "--quiet"]) == 1
+    assert "error[E110]" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("pack", PACK_NAMES)
+def test_every_pack_trains_end_to_end(pack, tmp_path):
+    source = tiny_pack(tmp_path, pack)
+    result = run_training(RunOptions(pack=source, episodes=2, agents=2, out=tmp_path))
+    assert result.episodes == 2
+    model = HamletModel.load(result.run_dir / "checkpoints" / "model_ep000002.pt")
+    assert model.obs_dim == {"L0_0_minimal": 36, "L0_5_dual_resource": 76}.get(pack, model.obs_dim)
+
+
+def test_eval_uses_the_layout_the_model_was_trained_on(tiny, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    result = run_training(RunOptions(pack=tiny, episodes=2, out=runs))
+    model = HamletModel.load(result.run_dir / "checkpoints" / "model_ep000002.pt")
+    layout = model.metadata["affordance_layout"]
+    assert list(layout) == ["Bed"] and len(layout["Bed"]) == 2
+    from hamlet.runtime.world import TownWorld
+
+    trained_on = TownWorld(tiny_pack(tmp_path / "again"), 1, seed=0).affordance_layout(0)
+    assert tuple(layout["Bed"]) == trained_on["Bed"]
+    # a folder of runs stands for its newest run's newest model
+    assert (
+        main(["eval", str(runs / "tiny_L0_0_minimal"), "--pack", str(tiny), "--episodes", "3"]) == 0
+    )
+    assert "its training layout" in capsys.readouterr().out
+    assert (
+        main(["eval", str(result.run_dir), "--pack", str(tiny), "--episodes", "3", "--new-layout"])
+        == 0
+    )
+    assert "layouts drawn from the seed" in capsys.readouterr().out

@@ -1,0 +1,114 @@
+"""The viewer on its real sources: a saved model playing, a run's recordings, and a
+live training stream over WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from hamlet.runtime import HamletModel
+from hamlet.runtime.cli import main
+from hamlet.runtime.runs import RunOptions, run_training
+from hamlet.runtime.telemetry import EpisodeQueue, StreamServer, websocket_source
+from hamlet.runtime.viewer import ViewerApp
+from hamlet.runtime.viewer.watch import (
+    CheckpointPlayer,
+    checkpoint_source,
+    replay_messages,
+    replay_source,
+)
+from hamlet.schemas import load_pack
+
+from ..conftest import tiny_pack
+
+
+@pytest.fixture(scope="module")
+def recorded_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("recorded")
+    pack = tiny_pack(folder, "L0_5_dual_resource")
+    return run_training(RunOptions(pack=pack, episodes=6, agents=1, out=folder / "runs"))
+
+
+def _play(app: ViewerApp, until, tries: int = 600) -> None:
+    async def main():
+        async with app.run_test(size=(110, 34)) as pilot:
+            for _ in range(tries):
+                if until(app):
+                    return
+                await pilot.pause(0.01)
+            raise AssertionError("the viewer never got there")
+
+    asyncio.run(main())
+
+
+def test_a_checkpoint_plays_greedy_episodes_one_at_a_time(recorded_run):
+    model = HamletModel.load(sorted((recorded_run.run_dir / "checkpoints").glob("model_*"))[-1])
+    pack = load_pack(recorded_run.run_dir / "config")
+    player = CheckpointPlayer(model, pack, seed=3)
+    app = ViewerApp(
+        checkpoint_source(player, 2, wanted=lambda: app.queued < 1), speed=1000, paused=False
+    )
+    _play(app, lambda a: a.finished)
+    assert player.played == 2
+    episode = app.episode
+    assert episode is not None and episode["epsilon"] == 0.0
+    # greedy: every step chose a best allowed action
+    for q, mask, action in zip(
+        episode["steps"]["q_values"], episode["steps"]["action_mask"], episode["steps"]["action"],
+        strict=True,
+    ):  # fmt: skip
+        assert q[action] == max(v for v, ok in zip(q, mask, strict=True) if ok)
+
+
+def test_replay_plays_every_recording_in_order(recorded_run):
+    messages = replay_messages(recorded_run.run_dir)
+    assert messages[0]["type"] == "hello" and messages[0]["source"] == "replay"
+    recorded = [m["episode"] for m in messages[1:]]
+    assert len(recorded) >= 2
+    app = ViewerApp(replay_source(messages), live=False, paused=True)
+    seen = []
+
+    async def main():
+        async with app.run_test(size=(110, 34)) as pilot:
+            while not app.finished:
+                await pilot.pause(0.01)
+            for _ in recorded:
+                seen.append(app.episode["episode"])
+                await pilot.press("n")
+
+    asyncio.run(main())
+    assert seen == recorded and app.skipped == 0
+
+
+def test_replay_cli_lists_and_explains(recorded_run, capsys):
+    assert main(["replay", str(recorded_run.run_dir), "--list"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == [
+        "episode",
+        "stage",
+        "survival",
+        "reward",
+        "outcome",
+        "why",
+    ]
+    assert "stage_start" in out
+    assert main(["replay", str(recorded_run.run_dir), "--episode", "999"]) == 1
+    assert "no recording of episode 999" in capsys.readouterr().err
+    assert main(["replay", str(recorded_run.run_dir.parent)]) == 1
+    assert "not a run directory" in capsys.readouterr().err
+
+
+def test_the_viewer_follows_a_live_training_run(tmp_path):
+    server = StreamServer(EpisodeQueue())
+    options = RunOptions(pack=tiny_pack(tmp_path), episodes=8, agents=2, out=tmp_path / "runs")
+    stop = threading.Event()
+    trainer = threading.Thread(target=lambda: run_training(options, stream=server, stop=stop))
+    trainer.start()
+    assert server.wait_started(30)
+    app = ViewerApp(websocket_source(server.url), speed=1000)
+    _play(app, lambda a: a.finished)
+    trainer.join(60)
+    assert app.world is not None and app.episode is not None
+    assert app.episode["episode"] <= 7 and app.connection == "closed"
