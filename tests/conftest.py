@@ -1,4 +1,5 @@
-"""Shared fixtures: observation layouts of the reference worlds, without loading packs."""
+"""Shared fixtures: observation layouts of the reference worlds, without loading packs;
+and the tolerance of float comparisons between two different computations."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ FULL_L1 = ObservationLayout.from_shapes(
 PARTIAL_L2 = ObservationLayout.from_shapes(
     {"grid": (5, 5), "position": (2,), "meters": (8,), "affordance": (15,), "temporal": (4,)}, 6
 )
+
+ACROSS_KERNELS = {"rtol": 1e-5, "atol": 1e-5}
+"""Tolerance for float32 results of two different computations of the same function (our
+network against the original's, a model against its export). Different code paths, and
+the CPU kernels another machine picks (AVX-512, AVX2 or none: ``ATEN_CPU_CAPABILITY``),
+round differently, by ~1e-7 per op here; a real mistake differs by orders of magnitude
+more. One computation run twice in one process is compared bitwise (``torch.equal``)."""
 
 
 @pytest.fixture

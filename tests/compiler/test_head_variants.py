@@ -56,7 +56,7 @@ def test_every_head_combination_compiles_runs_and_round_trips(
     twin = brain.instantiate()
     assert not torch.equal(_forward(twin, obs), q)
     twin.load_state_dict(torch.load(buffer, weights_only=True), strict=True)
-    torch.testing.assert_close(_forward(twin, obs), q, rtol=0, atol=0)
+    assert torch.equal(_forward(twin, obs), q)
 
 
 @pytest.mark.parametrize("builtin", TRUNKS)
@@ -82,12 +82,12 @@ def test_noisy_heads_are_deterministic_unless_noise_is_asked_for(builtin, reques
     module = compile_brain(_variant(builtin, False, False, True), layout=layout).instantiate()
     obs = torch.randn(4, layout.obs_dim)
     quiet = _forward(module, obs)
-    torch.testing.assert_close(_forward(module, obs), quiet, rtol=0, atol=0)
+    assert torch.equal(_forward(module, obs), quiet)
 
     noisy_a = _forward(module, obs, noise=True, generator=torch.Generator().manual_seed(7))
     noisy_b = _forward(module, obs, noise=True, generator=torch.Generator().manual_seed(7))
     noisy_c = _forward(module, obs, noise=True, generator=torch.Generator().manual_seed(8))
-    torch.testing.assert_close(noisy_a, noisy_b, rtol=0, atol=0)
+    assert torch.equal(noisy_a, noisy_b)
     assert not torch.allclose(noisy_a, quiet)
     assert not torch.allclose(noisy_a, noisy_c)
 
@@ -145,7 +145,7 @@ def test_compiled_modules_hold_no_hidden_state(partial_layout):
     h, c = module.initial_state(2)
     first = module(obs, h, c)[0]
     module(torch.randn(2, partial_layout.obs_dim), h, c)
-    torch.testing.assert_close(module(obs, h, c)[0], first, rtol=0, atol=0)
+    assert torch.equal(module(obs, h, c)[0], first)
     assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
     assert not list(module.buffers())
 

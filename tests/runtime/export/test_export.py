@@ -18,6 +18,8 @@ from hamlet.schemas import ExportError
 
 from ..conftest import HEAD_COMBOS, TRUNKS, variant_model
 
+pytestmark = pytest.mark.numeric  # run again on other CPU kernels by .ci/run
+
 
 @pytest.mark.parametrize("combo", HEAD_COMBOS, ids=str)
 @pytest.mark.parametrize("trunk", TRUNKS)

@@ -12,6 +12,8 @@ from hamlet.runtime import NO_ACTION, HamletModel, StatefulModel, select_actions
 
 from ..conftest import HEAD_COMBOS, TRUNKS, variant_model
 
+pytestmark = pytest.mark.numeric  # run again on other CPU kernels by .ci/run
+
 MODELS = {(trunk, combo): variant_model(trunk, *combo) for trunk in TRUNKS for combo in HEAD_COMBOS}
 
 

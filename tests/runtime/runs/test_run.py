@@ -24,6 +24,7 @@ def _rows(run_dir):
     ]
 
 
+@pytest.mark.numeric
 def test_resume_is_exact(tiny, tmp_path):
     first = run_training(RunOptions(pack=tiny, episodes=5, out=tmp_path / "a", checkpoint_every=5))
     resumed = run_training(RunOptions(pack=None, resume=first.run_dir, episodes=10))
