@@ -56,7 +56,7 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return status
     except HamletError as error:
         print_diagnostics(error.errors)
-        return 1
+        return error.exit_status
     except BrokenPipeError:  # e.g. `hamletc schema | head`: the reader has gone, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -5,7 +5,18 @@ against the schemas in this folder, and reports every problem as a
 :class:`~hamlet.schemas.errors.SpecError`.
 """
 
-from .errors import CODES, CheckpointError, Diagnostic, ExportError, HamletError, SpecError, render
+from .errors import (
+    CODES,
+    CheckpointError,
+    Diagnostic,
+    ExportError,
+    HamletError,
+    RunError,
+    SpecError,
+    StorageError,
+    UsageError,
+    render,
+)
 from .layout import ACTION_NAMES, ObservationField, ObservationLayout, observation_layout
 from .pack import Pack
 from .pack_loading import enclosing_pack, load_pack
@@ -22,7 +33,10 @@ __all__ = [
     "ObservationField",
     "ObservationLayout",
     "Pack",
+    "RunError",
     "SpecError",
+    "StorageError",
+    "UsageError",
     "YamlDocument",
     "enclosing_pack",
     "load_pack",

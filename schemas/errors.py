@@ -54,6 +54,7 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E131", "missing-observation-field", "The world has no such observation field."),
         ErrorCode("E132", "unresolved-auto", "An `auto` value has nothing to be inferred from."),
         ErrorCode("E133", "incompatible-shape", "A node cannot take the shape of its input."),
+        ErrorCode("E134", "too-large", "A size would need more memory than the limit allows."),
         ErrorCode("E140", "inconsistent-config", "Values of a config pack contradict each other."),
         ErrorCode("E200", "checkpoint-unreadable", "A checkpoint file is missing or unreadable."),
         ErrorCode("E201", "checkpoint-corrupt", "A checkpoint is truncated or not a checkpoint."),
@@ -63,8 +64,22 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E205", "tensor-mismatch", "Checkpoint tensors do not fit the network."),
         ErrorCode("E206", "spec-hash-mismatch", "A checkpoint's spec does not match its hash."),
         ErrorCode("E207", "unknown-architecture", "The network of bare weights cannot be told."),
+        ErrorCode("E208", "weights-digest-mismatch", "Weights do not match their stored digest."),
+        ErrorCode("E209", "non-finite-weights", "A checkpoint holds NaN or infinite weights."),
         ErrorCode("E210", "export-failed", "A model could not be exported to the format."),
         ErrorCode("E211", "export-mismatch", "An exported model computes different values."),
+        ErrorCode("E300", "invalid-option", "A command-line option has a value that cannot work."),
+        ErrorCode("E301", "device-unavailable", "The device asked for is not available."),
+        ErrorCode(
+            "E302", "world-mismatch", "A model does not fit the world it should act in."
+        ),
+        ErrorCode("E310", "not-a-run", "A folder is not a run directory, or lacks a part of one."),
+        ErrorCode("E311", "resume-conflict", "A run cannot be resumed as asked."),
+        ErrorCode("E312", "metrics-damaged", "A run's metrics.sqlite is damaged or not HAMLET's."),
+        ErrorCode("E313", "write-failed", "A file could not be written: disk full, no permission."),
+        ErrorCode(
+            "E314", "recording-refused", "A recording is missing, damaged or leads outside."
+        ),
     )
 }
 
@@ -129,9 +144,27 @@ class HamletError(Exception):
         self.path, self.hint = first.path, first.hint
         super().__init__("\n".join(str(d) for d in self.errors))
 
+    exit_status = 1
+    """What ``hamlet`` and ``hamletc`` exit with: 1 for bad input, 2 for bad usage."""
+
 
 class SpecError(HamletError, ValueError):
     """Bad user input: a brain spec or config pack that cannot be used as written."""
+
+
+class UsageError(HamletError, ValueError):
+    """A command-line option (or the argument of a library call) that cannot work; the
+    commands exit with status 2 for it, as for the usage errors argparse finds."""
+
+    exit_status = 2
+
+
+class RunError(HamletError, RuntimeError):
+    """A run that cannot start, resume or go on: its directory, its database, its device."""
+
+
+class StorageError(HamletError, OSError):
+    """A file that could not be written: a full disk, a read-only folder, no permission."""
 
 
 class CheckpointError(HamletError, ValueError):
