@@ -17,6 +17,7 @@ from hamlet.compiler.cli import positive_int as _positive
 from hamlet.compiler.cli import run_cli
 
 from .export import FORMATS
+from .model.device import DEVICE_HELP
 from .runs import newest_model
 
 DEFAULT_PORT = 8765
@@ -39,8 +40,9 @@ def _inspect(args: argparse.Namespace) -> int:
     from .model import HamletModel
     from .model.describe import describe_model, format_description
 
-    model = HamletModel.load(args.path, allow_hash_mismatch=args.allow_hash_mismatch)
-    info = describe_model(model, args.path)
+    path = newest_model(Path(args.path))
+    model = HamletModel.load(path, allow_hash_mismatch=args.allow_hash_mismatch)
+    info = describe_model(model, path)
     print(json.dumps(info, indent=2, default=str) if args.json else format_description(info))
     return 0
 
@@ -48,7 +50,8 @@ def _inspect(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .model import HamletModel
 
-    model = HamletModel.load(args.checkpoint, allow_hash_mismatch=args.allow_hash_mismatch)
+    path = newest_model(Path(args.checkpoint))
+    model = HamletModel.load(path, allow_hash_mismatch=args.allow_hash_mismatch)
     exported = model.export(args.out, args.format, verify=args.verify)
     print(f"wrote {exported.path} ({args.format})")
     if exported.verification is not None:
@@ -61,8 +64,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
     from .model.migrate import Migrated, migrate
 
+    path = Path(args.path)
+    if (path / "checkpoints").is_dir():  # a run directory: its checkpoints
+        path = path / "checkpoints"
     failed = done = 0
-    for outcome in migrate(args.path):
+    for outcome in migrate(path):
         if isinstance(outcome, Migrated):
             done += 1
             print(f"wrote {outcome.target} (from {outcome.source.name})")
@@ -161,7 +167,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Show a checkpoint's format, architecture, spec hash, parameter count, "
         "metadata, observation layout and action names.",
     )
-    sub.add_argument("path", metavar="PATH", help="a checkpoint (.pt) or safetensors file")
+    sub.add_argument(
+        "path", metavar="PATH",
+        help="a checkpoint (.pt) or safetensors file, or a run directory or its checkpoints/ "
+        "folder (its newest model)",
+    )  # fmt: skip
     sub.add_argument("--json", action="store_true", help="print it as JSON")
     sub.add_argument("--allow-hash-mismatch", action="store_true", help=mismatch_help)
     sub.set_defaults(run=_inspect, parser=sub)
@@ -173,7 +183,11 @@ def _parser() -> argparse.ArgumentParser:
         "export back and check that it computes the same Q-values and hidden states "
         "(batch 1 and 7; for recurrent brains a 64-step rollout with a reset).",
     )
-    sub.add_argument("checkpoint", metavar="CKPT", help="a checkpoint HAMLET can load")
+    sub.add_argument(
+        "checkpoint", metavar="CKPT",
+        help="a checkpoint HAMLET can load, or a run directory or its checkpoints/ folder "
+        "(its newest model)",
+    )  # fmt: skip
     sub.add_argument("out", metavar="OUT", help="output file (a folder for --format python)")
     sub.add_argument("--format", choices=FORMATS, default="onnx", help="default: onnx")
     sub.add_argument("--verify", action="store_true", help="check the export against the model")
@@ -187,7 +201,9 @@ def _parser() -> argparse.ArgumentParser:
         "original system's) in PATH, write the inference checkpoint model_epNNNNNN.pt "
         "beside it.",
     )
-    sub.add_argument("path", metavar="PATH", help="a training checkpoint or a folder of them")
+    sub.add_argument(
+        "path", metavar="PATH", help="a training checkpoint, a folder of them, or a run directory"
+    )
     sub.set_defaults(run=_migrate, parser=sub)
 
     sub = commands.add_parser(
@@ -199,13 +215,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("pack", nargs="?", metavar="PACK", help="a config pack folder or name")
     sub.add_argument("--episodes", type=_positive, help="total episodes of the run")
-    sub.add_argument("--seed", type=int, help="seed of every random choice")
-    sub.add_argument("--agents", type=_positive, default=1, help="agents sharing one learner")
-    sub.add_argument("--device", default="cpu", help="cpu or cuda")
+    sub.add_argument("--seed", type=_seed, help="seed of every random choice")
+    sub.add_argument(
+        "--agents",
+        type=_positive,
+        help="agents sharing one learner (default 1; resumed: the run's)",
+    )
+    sub.add_argument("--device", default="cpu", help=DEVICE_HELP)
     sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
     sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
     sub.add_argument("--checkpoint-every", type=_positive, metavar="K", help="episodes")
-    sub.add_argument("--minutes", type=float, help="stop after this much wall-clock time")
+    sub.add_argument(
+        "--minutes", type=_minutes, help="stop after this much wall-clock time (minutes, > 0)"
+    )
     sub.add_argument("--quiet", action="store_true", help="no progress display")
     live = sub.add_argument_group("watching it learn")
     live.add_argument(
@@ -243,7 +265,7 @@ def _parser() -> argparse.ArgumentParser:
         "--epsilon", type=_probability, default=0.0, help="with --checkpoint (default 0: greedy)"
     )
     sub.add_argument("--episodes", type=_positive, help="with --checkpoint (default: no end)")
-    sub.add_argument("--seed", type=int, default=0, help="with --checkpoint (default 0)")
+    sub.add_argument("--seed", type=_seed, default=0, help="with --checkpoint (default 0)")
     sub.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
     sub.set_defaults(run=_watch, parser=sub)
 
@@ -277,8 +299,8 @@ def _parser() -> argparse.ArgumentParser:
     difficulty = sub.add_mutually_exclusive_group()
     difficulty.add_argument("--stage", type=int, help="a curriculum stage of the pack (1-based)")
     difficulty.add_argument("--multiplier", type=float, help="depletion multiplier (default 1.0)")
-    sub.add_argument("--seed", type=int, default=0, help="default: 0")
-    sub.add_argument("--device", default="cpu", help="cpu or cuda")
+    sub.add_argument("--seed", type=_seed, default=0, help="default: 0")
+    sub.add_argument("--device", default="cpu", help=DEVICE_HELP)
     sub.add_argument(
         "--new-layout",
         action="store_true",
@@ -313,6 +335,21 @@ def _probability(text: str) -> float:
     value = _number(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a probability (0..1)")
+    return value
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a seed, 0 to 2**63 - 1."""
+    if not text.isdigit() or int(text) > 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a seed (a whole number, 0 to 2**63-1)")
+    return int(text)
+
+
+def _minutes(text: str) -> float:
+    """An argparse type: a duration in minutes, above 0."""
+    value = _number(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes above 0")
     return value
 
 

@@ -1,35 +1,91 @@
-"""Writing HAMLET's files safely: a file appears under its name only once it is whole.
+"""Writing HAMLET's files safely: a file appears under its name only once it is whole, and a
+write that the system refuses (a full disk, a read-only folder) is a coded error.
 
-A shared helper of the runtime's rooms (checkpoints, exports, recordings); it imports
-nothing from them.
+A shared helper of the runtime's rooms (checkpoints, exports, recordings, run
+directories); it imports nothing from them.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hamlet.schemas.errors import Diagnostic, StorageError
 
-def write_atomically(path: Path, write: Any) -> None:
+TEMPORARY_SUFFIX = ".tmp"
+"""Temporary files of atomic writes are ``.<name>.<random>.tmp`` beside their target."""
+
+_HINTS = {
+    errno.ENOSPC: "free some disk space (or write elsewhere with --out), then run again",
+    errno.EDQUOT: "your disk quota is used up: free some space, then run again",
+    errno.EFBIG: "the file is larger than this system allows (ulimit -f?); write elsewhere",
+    errno.EROFS: "the folder is on a read-only file system: write somewhere else (--out)",
+    errno.EACCES: "you may not write there: choose a folder you own (--out), or fix its "
+    "permissions",
+    errno.EPERM: "you may not write there: choose a folder you own (--out), or fix its permissions",
+}
+
+
+def write_atomically(path: Path, write: Callable[[Any], object]) -> None:
     """Call ``write(handle)`` on a temporary file next to ``path``, then rename it into
-    place; a crash part-way leaves any previous file untouched and no partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, before the rename)
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
+    place; a crash part-way leaves any previous file untouched and no partial one. A
+    refused write raises :class:`~hamlet.schemas.errors.StorageError` (E313)."""
+    with refused_writes(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, before the rename)
+            dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, delete=False
+        )
+        try:
+            with handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # Temporary files are private (0600); give the file the usual permissions.
+            os.chmod(handle.name, 0o666 & ~_umask())
+            os.replace(handle.name, path)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+
+
+def remove_temporary_files(folder: Path) -> list[Path]:
+    """Delete what atomic writes interrupted by a kill left in ``folder``; returns them."""
+    if not folder.is_dir():
+        return []
+    left = [p for p in folder.glob(f".*{TEMPORARY_SUFFIX}") if p.is_file()]
+    for path in left:
+        path.unlink(missing_ok=True)
+    return left
+
+
+@contextmanager
+def refused_writes(path: Path | str) -> Iterator[None]:
+    """Turn the operating system's refusal to write ``path`` (no space, no permission, a
+    read-only file system, a file too large) into a :class:`StorageError` (E313)."""
     try:
-        with handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # Temporary files are private (0600); give the file the usual permissions.
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        yield
+    except OSError as error:
+        if isinstance(error, StorageError) or error.errno not in _HINTS:
+            raise
+        raise storage_error(path, error.strerror or str(error), _HINTS[error.errno]) from None
+    except sqlite3.OperationalError as error:
+        text = str(error)
+        if "disk is full" in text or "readonly" in text or "read-only" in text:
+            hint = _HINTS[errno.ENOSPC if "full" in text else errno.EROFS]
+            raise storage_error(path, text, hint) from None
         raise
+
+
+def storage_error(path: Path | str, reason: str, hint: str) -> StorageError:
+    return StorageError(
+        Diagnostic("E313", f"could not write {path}: {reason}", hint=hint, file=str(path))
+    )
 
 
 def _umask() -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -70,16 +70,12 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E211", "export-mismatch", "An exported model computes different values."),
         ErrorCode("E300", "invalid-option", "A command-line option has a value that cannot work."),
         ErrorCode("E301", "device-unavailable", "The device asked for is not available."),
-        ErrorCode(
-            "E302", "world-mismatch", "A model does not fit the world it should act in."
-        ),
+        ErrorCode("E302", "world-mismatch", "A model does not fit the world it should act in."),
         ErrorCode("E310", "not-a-run", "A folder is not a run directory, or lacks a part of one."),
         ErrorCode("E311", "resume-conflict", "A run cannot be resumed as asked."),
         ErrorCode("E312", "metrics-damaged", "A run's metrics.sqlite is damaged or not HAMLET's."),
         ErrorCode("E313", "write-failed", "A file could not be written: disk full, no permission."),
-        ErrorCode(
-            "E314", "recording-refused", "A recording is missing, damaged or leads outside."
-        ),
+        ErrorCode("E314", "recording-refused", "A recording is missing, damaged or leads outside."),
     )
 }
 
@@ -158,6 +154,20 @@ class UsageError(HamletError, ValueError):
 
     exit_status = 2
 
+    @classmethod
+    def option(cls, flag: str, value: object, expected: str) -> UsageError:
+        """E300 for a command-line option (or the keyword argument of the same name) whose
+        value cannot work; ``expected`` says what would, as in "a number above 0"."""
+        return cls(
+            Diagnostic(
+                "E300",
+                f"{flag} {value} cannot be used",
+                hint=f"give {expected}",
+                file="<command line>",
+                path=flag,
+            )
+        )
+
 
 class RunError(HamletError, RuntimeError):
     """A run that cannot start, resume or go on: its directory, its database, its device."""
@@ -173,6 +183,19 @@ class CheckpointError(HamletError, ValueError):
 
 class ExportError(HamletError, RuntimeError):
     """A model that could not be exported, or whose export computes different values."""
+
+
+class HamletWarning(UserWarning):
+    """A problem that did not stop the work, with its diagnostic (the CLIs print it like an
+    error, as a warning)."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = (
+            diagnostic
+            if diagnostic.severity == "warning"
+            else replace(diagnostic, severity="warning")
+        )
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -1,10 +1,13 @@
 """A run directory's life: training in it, its metrics database, the progress display,
 and evaluating what it trained.
 
-Modules: :mod:`.runner` (``hamlet run``: the training loop around the trainer, with
-checkpoints, recordings and the stream), :mod:`.directory` (making and reading run
-directories), :mod:`.metrics` (``metrics.sqlite``), :mod:`.progress` (the live progress
-line) and :mod:`.evaluate` (``hamlet eval``: greedy survival beside baselines).
+Modules: :mod:`.plan` (every option, the pack, the brain and a resumed run checked
+before anything is written), :mod:`.runner` (``hamlet run``: the training loop around
+the trainer, with checkpoints, recordings and the stream), :mod:`.directory` (making
+and reading run directories), :mod:`.metrics` (``metrics.sqlite``), :mod:`.progress`
+(the live progress line), :mod:`.recordings` (a run's recorded episodes, read
+back) and :mod:`.evaluate` (``hamlet eval``: greedy survival beside
+baselines).
 
 Imports: learning, telemetry, world, model and the helpers; never the viewer or the CLI.
 """
@@ -12,21 +15,29 @@ Imports: learning, telemetry, world, model and the helpers; never the viewer or 
 from .directory import newest_model
 from .evaluate import Evaluation, Score, evaluate, evaluate_checkpoint, format_scores
 from .metrics import MetricsDB, read_episodes
+from .plan import RunOptions, RunPlan, plan_run
 from .progress import Progress
-from .runner import RunOptions, RunResult, run_in_terminal, run_training
+from .recordings import list_recordings, load_recording, recording_file
+from .runner import RunResult, run_in_terminal, run_training, train
 
 __all__ = [
     "Evaluation",
     "MetricsDB",
     "Progress",
     "RunOptions",
+    "RunPlan",
     "RunResult",
     "Score",
     "evaluate",
     "evaluate_checkpoint",
     "format_scores",
+    "list_recordings",
+    "load_recording",
     "newest_model",
+    "plan_run",
     "read_episodes",
+    "recording_file",
     "run_in_terminal",
     "run_training",
+    "train",
 ]

@@ -1,5 +1,5 @@
-"""A run directory, ``runs/<pack>/<YYYY-MM-DD_HHMMSS>/``: making one, finding its
-checkpoints and keeping only the newest.
+"""A run directory, ``runs/<pack>/<YYYY-MM-DD_HHMMSS>/``: making one, opening one to go
+on, finding its checkpoints and keeping only the newest.
 
 It holds ``config/`` (a copy of the pack as it was, with the brain fully resolved),
 ``run.log``, ``metrics.sqlite``, ``checkpoints/`` (training and inference checkpoint
@@ -11,93 +11,157 @@ from __future__ import annotations
 import datetime
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-from hamlet.compiler import compile_brain
-from hamlet.runtime.model.checkpoint import inference_name, training_name
+from hamlet.compiler import CompiledBrain
+from hamlet.runtime.files import refused_writes, remove_temporary_files
+from hamlet.runtime.model.checkpoint import (
+    TrainingCheckpoint,
+    inference_name,
+    save_checkpoint,
+    training_name,
+)
 from hamlet.runtime.model.migrate import TRAINING_FILE
-from hamlet.schemas import load_pack, observation_layout
-from hamlet.schemas.errors import CheckpointError, Diagnostic
+from hamlet.schemas import Pack
+from hamlet.schemas.errors import Diagnostic, RunError
 
 PACK_FILES = ("brain.yaml", "training.yaml", "bars.yaml", "affordances.yaml", "cascades.yaml")
 """The files of a run's config snapshot (brain.yaml there is the resolved brain)."""
+RUN_EXAMPLE = "runs/L1_full_observability/2026-01-01_120000"
 
 
-def run_directory(
-    pack_name: str | Path | None, out: str | Path, resume: str | Path | None
-) -> tuple[Path, bool]:
-    """The run directory to train in, and whether it is resumed: ``resume`` itself
-    (checked), or a new ``out/<pack>/<stamp>/`` with the pack's config snapshot."""
-    if resume is not None:
-        run_dir = Path(resume)
-        if not (run_dir / "config" / "brain.yaml").is_file():
-            raise CheckpointError(
+@dataclass(frozen=True)
+class RunDirectory:
+    """The folder of one run, and where its parts are."""
+
+    path: Path
+
+    @property
+    def config(self) -> Path:
+        return self.path / "config"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.sqlite"
+
+    @property
+    def log(self) -> Path:
+        return self.path / "run.log"
+
+    @property
+    def pack_name(self) -> str:
+        """Runs live in ``<out>/<pack>/<stamp>/``: the pack's name is the parent's."""
+        return self.path.resolve().parent.name
+
+    @classmethod
+    def create(cls, out: str | Path, pack: Pack, brain: CompiledBrain) -> RunDirectory:
+        """A new run directory under ``out`` with the pack's config snapshot; the resolved
+        ``brain`` is written as the snapshot's brain.yaml (E313 if ``out`` is not writable).
+        """
+        stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+        path = Path(out) / pack.name / stamp
+        suffix = 1
+        while path.exists():
+            suffix += 1
+            path = Path(out) / pack.name / f"{stamp}_{suffix}"
+        run = cls(path)
+        with refused_writes(path):
+            run.config.mkdir(parents=True)
+            for name in PACK_FILES[1:]:
+                shutil.copyfile(pack.directory / name, run.config / name)
+            # The brain as the run saw it: fully resolved, so that the copy stands alone
+            # even when the pack's brain extends a file elsewhere; the original beside it.
+            shutil.copyfile(pack.directory / "brain.yaml", run.config / "brain.source.yaml")
+            header = (
+                f"# The resolved brain of {pack.name} ({brain.spec_hash}): every default "
+                "written\n# out and every size filled in. brain.source.yaml is the file it "
+                "came from.\n"
+            )
+            text = header + json.dumps(brain.to_dict(), indent=2) + "\n"
+            (run.config / "brain.yaml").write_text(text)
+            run.checkpoints.mkdir()
+        return run
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDirectory:
+        """An existing run directory (E310 if ``path`` is not one)."""
+        run = cls(Path(path))
+        if not (run.config / "brain.yaml").is_file():
+            what = "does not exist" if not run.path.exists() else "has no config/brain.yaml"
+            raise RunError(
                 Diagnostic(
-                    "E200",
-                    f"{run_dir} is not a run directory (it has no config/brain.yaml)",
-                    hint="give the folder hamlet run created, e.g. runs/L1_full_observability/"
-                    "2026-01-01_120000",
-                    file=str(run_dir),
+                    "E310",
+                    f"{run.path} is not a run directory (it {what})",
+                    hint=f"give the folder hamlet run created, e.g. {RUN_EXAMPLE}",
+                    file=str(run.path),
                 )
             )
-        return run_dir, True
-    pack = load_pack(pack_name)  # validates the pack before anything is created
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
-    run_dir = Path(out) / pack.name / stamp
-    suffix = 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = Path(out) / pack.name / f"{stamp}_{suffix}"
-    config = run_dir / "config"
-    config.mkdir(parents=True)
-    for name in PACK_FILES[1:]:
-        shutil.copyfile(pack.directory / name, config / name)
-    # The brain as the run saw it: fully resolved, so that the copy stands alone even
-    # when the pack's brain extends a file elsewhere; the original text is kept beside.
-    brain = compile_brain(pack.directory / "brain.yaml", layout=observation_layout(pack))
-    shutil.copyfile(pack.directory / "brain.yaml", config / "brain.source.yaml")
-    header = (
-        f"# The resolved brain of {pack.name} ({brain.spec_hash}): every default written\n"
-        "# out and every size filled in. brain.source.yaml is the file it came from.\n"
-    )
-    (config / "brain.yaml").write_text(header + json.dumps(brain.to_dict(), indent=2) + "\n")
-    return run_dir, False
+        return run
 
+    def remove_temporary_files(self) -> list[Path]:
+        """Delete what writes interrupted by a kill left behind; returns them."""
+        return [
+            *remove_temporary_files(self.checkpoints),
+            *remove_temporary_files(self.path / "recordings"),
+        ]
 
-def latest_training_checkpoint(folder: Path) -> Path:
-    """The training checkpoint of the highest episode in ``folder`` (E200 if none)."""
-    found = sorted(
-        (int(m.group(1)), p)
-        for p in folder.glob("checkpoint_ep*.pt")
-        if (m := TRAINING_FILE.fullmatch(p.name))
-    )
-    if not found:
-        raise CheckpointError(
-            Diagnostic("E200", f"no training checkpoint in {folder}", file=str(folder))
+    def training_checkpoints(self) -> list[tuple[int, Path]]:
+        """``(episode, path)`` of every training checkpoint, oldest first."""
+        if not self.checkpoints.is_dir():
+            return []
+        return sorted(
+            (int(m.group(1)), p)
+            for p in self.checkpoints.glob("checkpoint_ep*.pt")
+            if (m := TRAINING_FILE.fullmatch(p.name))
         )
-    return found[-1][1]
 
+    def latest_training_checkpoint(self) -> Path:
+        """The training checkpoint of the highest episode (E310 if there is none)."""
+        found = self.training_checkpoints()
+        if not found:
+            raise RunError(
+                Diagnostic(
+                    "E310",
+                    f"{self.path} has no training checkpoint to resume from",
+                    hint="a run writes one every checkpoint_every episodes and when it stops; "
+                    "this run stopped before its first: start a new run",
+                    file=str(self.checkpoints),
+                )
+            )
+        return found[-1][1]
 
-def rotate_checkpoints(folder: Path, keep: int) -> None:
-    """Keep the newest ``keep`` checkpoint pairs (0 keeps them all)."""
-    if keep <= 0:
-        return
-    episodes = sorted(
-        int(m.group(1))
-        for p in folder.glob("checkpoint_ep*.pt")
-        if (m := TRAINING_FILE.fullmatch(p.name))
-    )
-    for episode in episodes[:-keep]:
-        (folder / training_name(episode)).unlink(missing_ok=True)
-        (folder / inference_name(episode)).unlink(missing_ok=True)
+    def complete_pair(self, episode: int, state: TrainingCheckpoint) -> Path | None:
+        """Write the inference checkpoint of ``episode`` from its training checkpoint if a
+        kill came between the two writes; returns it when it had to be written."""
+        path = self.checkpoints / inference_name(episode)
+        if path.is_file():
+            return None
+        return save_checkpoint(state.inference(), path)
+
+    def rotate(self, keep: int) -> None:
+        """Keep the newest ``keep`` checkpoint pairs (0 keeps them all)."""
+        if keep <= 0:
+            return
+        for episode, _ in self.training_checkpoints()[:-keep]:
+            (self.checkpoints / training_name(episode)).unlink(missing_ok=True)
+            (self.checkpoints / inference_name(episode)).unlink(missing_ok=True)
 
 
 def newest_model(path: Path) -> Path:
-    """``path`` itself, or the newest inference checkpoint of a run directory, or of the
-    newest run in a folder of runs."""
+    """``path`` itself, or the newest inference checkpoint of a run directory, of its
+    ``checkpoints/`` folder, or of the newest run in a folder of runs."""
     if not path.is_dir():
         return path
-    runs = sorted(p for p in path.iterdir() if (p / "checkpoints").is_dir())
-    run = path if (path / "checkpoints").is_dir() else (runs[-1] if runs else path)
-    models = sorted((run / "checkpoints").glob("model_ep*.pt"))
-    return models[-1] if models else path
+    if path.name == "checkpoints" and not (path / "checkpoints").is_dir():
+        run = path.parent
+    else:
+        runs = sorted(p for p in path.iterdir() if (p / "checkpoints").is_dir())
+        run = path if (path / "checkpoints").is_dir() else (runs[-1] if runs else path)
+    models = [(p.stem[len("model_ep") :], p) for p in (run / "checkpoints").glob("model_ep*.pt")]
+    numbered = sorted((int(n), p) for n, p in models if n.isdigit())
+    return numbered[-1][1] if numbered else path

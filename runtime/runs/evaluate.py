@@ -8,6 +8,7 @@ in context: a uniformly random choice among the valid actions, and always WAIT.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -18,10 +19,12 @@ import torch
 from torch import Tensor
 
 from hamlet.runtime.model import HamletModel, select_actions
+from hamlet.runtime.model.device import resolve_device
 from hamlet.runtime.text import text_table
 from hamlet.runtime.world import TownWorld
-from hamlet.schemas import Pack, load_pack
-from hamlet.schemas.errors import CheckpointError, Diagnostic, SpecError
+from hamlet.schemas import Pack, load_pack, observation_layout
+from hamlet.schemas.errors import CheckpointError, Diagnostic, RunError, UsageError
+from hamlet.schemas.layout import ObservationLayout
 
 from .directory import newest_model
 
@@ -77,6 +80,10 @@ class Evaluation:
         return format_scores(self.scores, title=title)
 
 
+MAX_EPISODES = 100_000
+"""Evaluation plays its episodes side by side, one agent each: a bound on the world's size."""
+
+
 def evaluate_checkpoint(
     path: str | Path,
     *,
@@ -88,31 +95,62 @@ def evaluate_checkpoint(
     device: str = "cpu",
     new_layout: bool = False,
 ) -> Evaluation:
-    """Evaluate a saved model (a checkpoint, a run directory or a folder of runs: the
-    newest model) in ``pack`` (default: the one it was trained in), at a curriculum
-    ``stage`` or a depletion ``multiplier`` (default 1.0, full difficulty)."""
+    """Evaluate a saved model (a checkpoint, a run directory, its ``checkpoints/`` or a
+    folder of runs: the newest model) in ``pack`` (default: the one it was trained in),
+    at a curriculum ``stage`` or a depletion ``multiplier`` (default 1.0, full
+    difficulty)."""
+    if not 1 <= episodes <= MAX_EPISODES:
+        raise UsageError.option(
+            "--episodes", episodes, f"a whole number from 1 to {MAX_EPISODES:,}"
+        )
+    if multiplier is not None and not (math.isfinite(multiplier) and 0 <= multiplier <= 10):
+        raise UsageError.option("--multiplier", multiplier, "a depletion multiplier from 0 to 10")
     path = newest_model(Path(path))
     model, world = load_with_pack(path, pack, device=device)
     if stage is not None:
         multiplier = stage_multiplier(world, stage)
     multiplier = 1.0 if multiplier is None else multiplier
-    layout = model.metadata.get("affordance_layout")
-    fixed = world.training.environment.affordance_layout == "fixed"
-    use_layout = layout if fixed and not new_layout else None
+    layout = None if new_layout else trained_layout(model, world, path)
     scores = evaluate(
-        model, world, episodes=episodes, multiplier=multiplier, seed=seed, layout=use_layout
+        model, world, episodes=episodes, multiplier=multiplier, seed=seed, layout=layout
     )
-    return Evaluation(path, world.name, multiplier, seed, use_layout is not None, scores)
+    return Evaluation(path, world.name, multiplier, seed, layout is not None, scores)
 
 
 def load_with_pack(
-    path: Path, pack: str | Path | None, *, device: str = "cpu"
+    path: Path, pack: str | Path | None, *, device: str | torch.device = "cpu"
 ) -> tuple[HamletModel, Pack]:
-    """A saved model and the config pack to play it in: ``pack`` when given, else the
-    one the model was trained in (its ``metadata.pack``)."""
-    model = HamletModel.load(path, device=device)
-    pack_name = pack or model.metadata.get("pack")
-    if pack_name is None:
+    """A saved model and the config pack to play it in, checked to fit each other:
+    ``pack`` when given; else, for a checkpoint of a run directory, the run's own copy of
+    its pack; else the pack it names (``metadata.pack_path``, then ``metadata.pack``)."""
+    model = HamletModel.load(path, device=resolve_device(device))
+    world = load_pack(pack) if pack is not None else _trained_pack(model, path)
+    expected = observation_layout(world)
+    if model.layout.to_dict() != expected.to_dict():
+        raise RunError(
+            Diagnostic(
+                "E302",
+                f"{path} was trained for a world of {model.obs_dim} observations and "
+                f"{model.num_actions} actions ({_fields(model.layout)}); {world.name} has "
+                f"{expected.obs_dim} and {expected.num_actions} ({_fields(expected)})",
+                hint="evaluate it in the pack it was trained in (leave out --pack), or train "
+                f"a brain for {world.name}",
+                file=str(path),
+                path="metadata.observation_layout",
+            )
+        )
+    return model, world
+
+
+def _trained_pack(model: HamletModel, path: Path) -> Pack:
+    run = path.resolve().parent.parent
+    if path.resolve().parent.name == "checkpoints" and (run / "config" / "brain.yaml").is_file():
+        return load_pack(run / "config").model_copy(update={"name": run.parent.name})
+    source = model.metadata.get("pack_path")
+    if isinstance(source, str) and Path(source, "training.yaml").is_file():
+        return load_pack(source)
+    name = model.metadata.get("pack")
+    if name is None:
         raise CheckpointError(
             Diagnostic(
                 "E204",
@@ -122,19 +160,57 @@ def load_with_pack(
                 path="metadata.pack",
             )
         )
-    return model, load_pack(pack_name)
+    return load_pack(name)
+
+
+def _fields(layout: ObservationLayout) -> str:
+    return ", ".join(f"{f.name} {'x'.join(map(str, f.shape))}" for f in layout.fields)
+
+
+def trained_layout(model: HamletModel, pack: Pack, path: Path) -> dict[str, list[int]] | None:
+    """Where the model's affordances stood in training, when its pack keeps them fixed and
+    the checkpoint records them (None otherwise); checked against the pack's grid."""
+    layout = model.metadata.get("affordance_layout")
+    if layout is None or pack.training.environment.affordance_layout != "fixed":
+        return None
+    names = sorted(a.name for a in pack.deployed_affordances)
+    size = pack.training.environment.grid_size
+
+    def is_cell(cell: object) -> bool:
+        return (
+            isinstance(cell, list | tuple)
+            and len(cell) == 2
+            and all(type(v) is int and 0 <= v < size for v in cell)
+        )
+
+    problem = None
+    if not isinstance(layout, dict) or sorted(layout) != names:
+        problem = f"it places {sorted(layout) if isinstance(layout, dict) else layout!r}, "
+        problem += f"and {pack.name} has {names}"
+    elif not all(is_cell(cell) for cell in layout.values()):
+        problem = f"its cells must be [x, y] in 0..{size - 1}: {layout}"
+    elif len({tuple(cell) for cell in layout.values()}) != len(layout):
+        problem = f"two affordances share a cell: {layout}"
+    if problem is not None:
+        raise RunError(
+            Diagnostic(
+                "E302",
+                f"the affordance layout {path} records does not fit {pack.name}: {problem}",
+                hint="evaluate with --new-layout to place the affordances anew, or in the "
+                "pack the model was trained in",
+                file=str(path),
+                path="metadata.affordance_layout",
+            )
+        )
+    return {name: list(cell) for name, cell in layout.items()}
 
 
 def stage_multiplier(pack: Pack, stage: int) -> float:
     """The depletion multiplier of curriculum ``stage`` (1-based) of ``pack``."""
     stages = pack.training.curriculum.stages
     if not 1 <= stage <= len(stages):
-        raise SpecError(
-            Diagnostic(
-                "E113",
-                f"--stage {stage} is not a curriculum stage of {pack.name}",
-                hint=f"give a stage from 1 to {len(stages)}",
-            )
+        raise UsageError.option(
+            "--stage", stage, f"a stage of {pack.name}, from 1 to {len(stages)}"
         )
     return stages[stage - 1].depletion_multiplier
 

@@ -17,11 +17,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hamlet.runtime.files import refused_writes
 from hamlet.runtime.learning.trainer import Episode
+from hamlet.schemas.errors import Diagnostic, RunError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS episodes (
@@ -72,22 +75,53 @@ CREATE TABLE IF NOT EXISTS run_state (
     value TEXT NOT NULL
 );
 """
+REQUIRED_TABLES = ("episodes", "curriculum_transitions", "affordance_transitions", "run_state")
+"""What a run's database holds from its first episode on (recordings came later: an older
+run gains the table when it resumes)."""
 
 
 class MetricsDB:
-    """Writes a run's metrics; every call commits, so readers always see whole episodes."""
+    """Writes a run's metrics; every call commits, so readers always see whole episodes.
 
-    def __init__(self, path: str | Path) -> None:
+    A new run creates its database (``create=True``); a resumed run opens the one it has,
+    which must be whole: a missing, empty, damaged or foreign file is an error (E312),
+    never a silent fresh start that would lose the run's history.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
-        self.connection = sqlite3.connect(self.path)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        # With WAL, NORMAL never corrupts the database; a power cut may lose the last rows.
-        self.connection.execute("PRAGMA synchronous=NORMAL")
-        self.connection.executescript(SCHEMA)
+        if not create and not (self.path.is_file() and self.path.stat().st_size > 0):
+            state = "is empty" if self.path.is_file() else "is missing"
+            raise damaged(self.path, f"the run's database {state}")
+        with self.guard():
+            self.connection = sqlite3.connect(self.path)
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL never corrupts the database; a power cut may lose the last rows.
+            self.connection.execute("PRAGMA synchronous=NORMAL")
+            if not create:
+                self._check()
+            self.connection.executescript(SCHEMA)
+
+    def _check(self) -> None:
+        if self.connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise damaged(self.path, "the database fails SQLite's integrity check")
+        rows = self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        missing = sorted(set(REQUIRED_TABLES) - {name for (name,) in rows})
+        if missing:
+            raise damaged(self.path, f"it has no {', '.join(missing)} table")
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """SQLite's failures as HAMLET's: a refused write is E313, anything else E312."""
+        try:
+            with refused_writes(self.path):
+                yield
+        except sqlite3.DatabaseError as error:
+            raise damaged(self.path, str(error)) from None
 
     def add_episodes(self, episodes: Iterable[Episode], env_steps: int, loss: float | None) -> None:
         now = time.time()
-        with self.connection:
+        with self.guard(), self.connection:
             for e in episodes:
                 self.connection.execute(
                     "INSERT OR REPLACE INTO episodes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -111,19 +145,23 @@ class MetricsDB:
                     )  # fmt: skip
 
     def set_state(self, **values: Any) -> None:
-        with self.connection:
+        with self.guard(), self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO run_state VALUES (?, ?)",
                 [(k, json.dumps(v)) for k, v in values.items()],
             )
 
     def state(self) -> dict[str, Any]:
-        rows = self.connection.execute("SELECT key, value FROM run_state").fetchall()
-        return {k: json.loads(v) for k, v in rows}
+        with self.guard():
+            rows = self.connection.execute("SELECT key, value FROM run_state").fetchall()
+        try:
+            return {k: json.loads(v) for k, v in rows}
+        except (TypeError, ValueError) as error:
+            raise damaged(self.path, f"its run_state table holds {error}") from None
 
     def forget_after(self, episodes_done: int) -> None:
         """Drop rows of episodes after a checkpoint (a resumed run writes them again)."""
-        with self.connection:
+        with self.guard(), self.connection:
             tables = ("episodes", "curriculum_transitions", "affordance_transitions", "recordings")
             for table in tables:
                 self.connection.execute(f"DELETE FROM {table} WHERE episode >= ?", (episodes_done,))
@@ -134,10 +172,34 @@ class MetricsDB:
 
 def read_episodes(path: str | Path) -> list[dict[str, Any]]:
     """Every episode row, in order (for analysis and tests)."""
-    connection = sqlite3.connect(path)
-    connection.row_factory = sqlite3.Row
+    return read_rows(path, "SELECT * FROM episodes ORDER BY episode")
+
+
+def read_rows(path: str | Path, query: str) -> list[dict[str, Any]]:
+    """The rows of a read-only ``query`` on a run's database, as dicts (E312 when the file
+    is missing or damaged)."""
+    path = Path(path)
+    if not path.is_file():
+        raise damaged(path, "the file is missing")
     try:
-        rows = connection.execute("SELECT * FROM episodes ORDER BY episode").fetchall()
-        return [dict(row) for row in rows]
-    finally:
-        connection.close()
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            connection.row_factory = sqlite3.Row
+            return [dict(row) for row in connection.execute(query).fetchall()]
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise damaged(path, str(error)) from None
+
+
+def damaged(path: Path, reason: str) -> RunError:
+    return RunError(
+        Diagnostic(
+            "E312",
+            f"{path} cannot be used: {reason}",
+            hint="the run's history is in this file, so HAMLET will not start it afresh; "
+            "restore it from a backup, or start a new run (its checkpoints still load "
+            "with hamlet eval and HamletModel.load)",
+            file=str(path),
+        )
+    )

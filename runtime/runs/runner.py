@@ -15,9 +15,11 @@ the same metrics as 2K episodes straight.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import signal
+import sqlite3
 import statistics
 import sys
 import threading
@@ -29,13 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hamlet.compiler import compile_brain
+from hamlet.runtime.files import refused_writes
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.model import HamletModel
 from hamlet.runtime.model.checkpoint import (
+    TrainingCheckpoint,
     hamlet_version,
     inference_name,
-    load_training_checkpoint,
     save_checkpoint,
     training_name,
 )
@@ -46,36 +48,12 @@ from hamlet.runtime.telemetry import (
     hello_message,
 )
 from hamlet.runtime.telemetry.streaming import EpisodeQueue, StreamServer
-from hamlet.schemas import load_pack, observation_layout
+from hamlet.schemas.errors import Diagnostic, HamletError, RunError, StorageError
 
-from .directory import (
-    PACK_FILES,
-    latest_training_checkpoint,
-    rotate_checkpoints,
-    run_directory,
-)
-from .metrics import MetricsDB
+from .directory import PACK_FILES
+from .metrics import MetricsDB, damaged
+from .plan import RunOptions, RunPlan, plan_run
 from .progress import Progress
-
-
-@dataclass
-class RunOptions:
-    """What ``hamlet run`` was asked to do."""
-
-    pack: str | Path | None
-    """A config pack folder or shipped pack name (None when resuming)."""
-    episodes: int | None = None
-    """Total episodes of the run (default: the pack's ``run.max_episodes``)."""
-    seed: int | None = None
-    """Default: the pack's ``run.seed``."""
-    agents: int = 1
-    device: str = "cpu"
-    out: str | Path = "runs"
-    resume: str | Path | None = None
-    checkpoint_every: int | None = None
-    """Default: the pack's ``run.checkpoint_every``."""
-    minutes: float | None = None
-    """Stop (with a final checkpoint) after this much wall-clock time."""
 
 
 @dataclass(frozen=True)
@@ -103,95 +81,140 @@ def run_training(
     stream: StreamServer | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    """Train until the run has its episodes (or is interrupted, or ``stop`` is set);
-    returns where it is. With ``stream``, agent 0's episodes go live to its viewers."""
-    run_dir, resumed = run_directory(options.pack, options.out, options.resume)
-    # The run's own copy of the pack, under the pack's name (runs/<pack>/<stamp>/config).
-    pack = load_pack(run_dir / "config")
-    pack = pack.model_copy(update={"name": run_dir.parent.name})
-    seed = options.seed if options.seed is not None else pack.training.run.seed
-    layout = observation_layout(pack)
-    brain = compile_brain(run_dir / "config" / "brain.yaml", layout=layout)
-    model = HamletModel.from_spec(brain, device=options.device, seed=seed)
+    """Check the run (:func:`~.plan.plan_run`), then train until it has its episodes (or
+    is interrupted, or ``stop`` is set); returns where it is. With ``stream``, agent 0's
+    episodes go live to its viewers."""
+    return train(plan_run(options), on_episodes, stream=stream, stop=stop)
+
+
+def train(
+    plan: RunPlan,
+    on_episodes: EpisodeHook | None = None,
+    *,
+    stream: StreamServer | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Train a checked run. A write the system refuses (a full disk) ends the run with
+    E313: the last whole checkpoint pair stays, and the run's state says ``failed``."""
+    run, pack, db, seed, minutes = plan.run, plan.pack, plan.db, plan.seed, plan.minutes
+    model = HamletModel.from_spec(plan.brain, device=plan.device, seed=seed)
     model.metadata["pack"] = pack.name
-    agents = options.agents
-    checkpoints = run_dir / "checkpoints"
-    checkpoints.mkdir(exist_ok=True)
-    db = MetricsDB(run_dir / "metrics.sqlite")
-    log = _logger(run_dir / "run.log")
-    trainer = Trainer(pack, model, num_agents=agents, seed=seed, device=options.device)
-    if resumed:
-        latest = latest_training_checkpoint(checkpoints)
-        state = load_training_checkpoint(latest, options.device)
-        agents = len(state.world["world"]["alive"]) if state.world else agents
-        if agents != options.agents:
-            trainer = Trainer(pack, model, num_agents=agents, seed=seed, device=options.device)
-        trainer.restore(state)
-        db.forget_after(trainer.episodes_done)
-        log.info("resumed from %s at episode %d", latest.name, trainer.episodes_done)
-    live = _Live(trainer, run_dir, db, stream, pack.name, seed)
+    try:
+        log = _logger(run.log)
+        trainer = Trainer(pack, model, num_agents=plan.agents, seed=seed, device=plan.device)
+        if plan.resume_from is not None:
+            latest, state = plan.resume_from
+            _restore(trainer, state, latest)
+            db.forget_after(trainer.episodes_done)
+            log.info("resumed from %s at episode %d", latest.name, trainer.episodes_done)
+    except BaseException:
+        db.close()
+        raise
+    live = _Live(trainer, run.path, db, stream, pack.name, seed)
     freeze_long_lived_objects()
-    total = options.episodes or pack.training.run.max_episodes
-    every = options.checkpoint_every or pack.training.run.checkpoint_every
+    total, every = plan.total, plan.checkpoint_every
     keep = pack.training.run.keep_checkpoints
-    config = {name: (run_dir / "config" / name).read_text() for name in PACK_FILES}
+    config = {name: (run.config / name).read_text() for name in PACK_FILES}
+    # where the pack came from, so that `hamlet eval` finds packs outside configs/
+    source = {"pack_path": str(plan.pack_source)} if plan.pack_source is not None else {}
     metadata = {
         "pack": pack.name,
+        **source,
         "seed": seed,
-        "agents": agents,
+        "agents": plan.agents,
         "hamlet_version": hamlet_version(),
     }
-    db.set_state(status="running", pack=pack.name, seed=seed, agents=agents, total_episodes=total)
+    db.set_state(
+        status="running", pack=pack.name, seed=seed, agents=plan.agents, total_episodes=total,
+        **source,
+    )  # fmt: skip
     log.info(
         "training %s (%s) with %d agent(s), seed %d, to episode %d",
-        pack.name, brain.resolved.spec.name, agents, seed, total,
+        pack.name, plan.brain.resolved.spec.name, plan.agents, seed, total,
     )  # fmt: skip
 
     def save() -> None:
         episode = trainer.episodes_done
         live.before_pause()
+        checkpoints = run.checkpoints
         save_checkpoint(trainer.checkpoint(config, metadata), checkpoints / training_name(episode))
         trainer.model.save(checkpoints / inference_name(episode), **trainer.metadata(metadata))
-        rotate_checkpoints(checkpoints, keep)
+        run.rotate(keep)
         db.set_state(last_checkpoint=training_name(episode), episodes_done=episode)
         log.info("checkpoint at episode %d", episode)
 
     interrupted = False
     last_saved = trainer.episodes_done
-    deadline = time.monotonic() + options.minutes * 60 if options.minutes else float("inf")
+    deadline = time.monotonic() + minutes * 60 if minutes else float("inf")
     try:
-        with _graceful_interrupt():
-            while trainer.episodes_done < total and time.monotonic() < deadline:
-                finished = trainer.step()
-                if not finished:
-                    continue
-                if stop is not None and stop.is_set():
-                    raise KeyboardInterrupt
-                finished = [e for e in finished if e.number < total]
-                db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
-                for t in (e.transition for e in finished if e.transition is not None):
-                    log.info(
-                        "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
-                        t.reason, t.from_stage, t.to_stage, t.episode, t.survival,
-                    )  # fmt: skip
-                live.episodes_ended(finished)
-                if on_episodes is not None:
-                    on_episodes(trainer, finished)
-                if trainer.episodes_done // every > last_saved // every:
-                    save()
-                    last_saved = trainer.episodes_done
-    except KeyboardInterrupt:
-        interrupted = True
-        log.info("interrupted at episode %d", trainer.episodes_done)
-    if trainer.episodes_done != last_saved or not any(checkpoints.glob("checkpoint_ep*.pt")):
-        save()
-    db.set_state(status="interrupted" if interrupted else "completed")
-    live.close("interrupted" if interrupted else "completed")
+        try:
+            with _graceful_interrupt():
+                while trainer.episodes_done < total and time.monotonic() < deadline:
+                    finished = trainer.step()
+                    if not finished:
+                        continue
+                    if stop is not None and stop.is_set():
+                        raise KeyboardInterrupt
+                    finished = [e for e in finished if e.number < total]
+                    db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
+                    for t in (e.transition for e in finished if e.transition is not None):
+                        log.info(
+                            "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
+                            t.reason, t.from_stage, t.to_stage, t.episode, t.survival,
+                        )  # fmt: skip
+                    live.episodes_ended(finished)
+                    if on_episodes is not None:
+                        on_episodes(trainer, finished)
+                    if trainer.episodes_done // every > last_saved // every:
+                        save()
+                        last_saved = trainer.episodes_done
+        except KeyboardInterrupt:
+            interrupted = True
+            log.info("interrupted at episode %d", trainer.episodes_done)
+        if trainer.episodes_done != last_saved or not run.training_checkpoints():
+            save()
+    except (StorageError, RunError) as error:
+        _fail(error, db, live, log)
+        raise
+    except sqlite3.DatabaseError as error:  # written through by the recordings
+        failure = damaged(db.path, str(error))
+        _fail(failure, db, live, log)
+        raise failure from None
+    status = "interrupted" if interrupted else "completed"
+    db.set_state(status=status)
+    live.close(status)
     db.close()
     log.info("stopped at episode %d after %d environment steps", trainer.episodes_done,
              trainer.env_steps)  # fmt: skip
     _close(log)
-    return RunResult(run_dir, trainer.episodes_done, trainer.env_steps, interrupted)
+    return RunResult(run.path, trainer.episodes_done, trainer.env_steps, interrupted)
+
+
+def _restore(trainer: Trainer, state: TrainingCheckpoint, path: Path) -> None:
+    """Put a checked training checkpoint back; one whose parts do not fit together (the
+    loader checks each part, not how they relate) is refused, not half restored."""
+    try:
+        trainer.restore(state)
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
+        raise RunError(
+            Diagnostic(
+                "E311",
+                f"{path.name} cannot be resumed: its parts do not fit this run ({error})",
+                hint="resume from an older checkpoint of the run (move this one away), or "
+                "start a new run",
+                file=str(path),
+            )
+        ) from None
+
+
+def _fail(error: HamletError, db: MetricsDB, live: _Live, log: logging.Logger) -> None:
+    """Leave a run that cannot go on (a full disk) marked as failed, as far as possible."""
+    log.error("failed: %s", error.errors[0].message)
+    live.close("failed")
+    with contextlib.suppress(HamletError):  # the disk may be too full even for this
+        db.set_state(status="failed", error=error.errors[0].message)
+    db.close()
+    _close(log)
 
 
 def run_in_terminal(
@@ -199,11 +222,8 @@ def run_in_terminal(
 ) -> RunResult:
     """``hamlet run``: train with the live progress line on stderr (unless ``quiet``),
     streaming the watched agent's episodes on ``serve_port`` when one is given."""
-    total = options.episodes
-    if total is None:
-        source = options.pack if options.resume is None else Path(options.resume) / "config"
-        total = load_pack(source).training.run.max_episodes
-    progress = None if quiet else Progress(total)
+    plan = plan_run(options)
+    progress = None if quiet else Progress(plan.total)
     stream = None
     if serve_port is not None:
 
@@ -212,7 +232,7 @@ def run_in_terminal(
 
         stream = StreamServer(EpisodeQueue(), port=serve_port, on_start=announce)
     try:
-        return run_training(options, on_episodes=progress, stream=stream)
+        return train(plan, on_episodes=progress, stream=stream)
     finally:
         if progress is not None:
             progress.close()
@@ -325,11 +345,20 @@ def _graceful_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class _RunLog(logging.FileHandler):
+    """run.log: a line it cannot write (a full disk) is dropped without the traceback
+    logging would print; the run's next checkpoint or database write reports the disk."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def _logger(path: Path) -> logging.Logger:
     log = logging.getLogger(f"hamlet.run.{path.parent.name}.{time.monotonic_ns()}")
     log.setLevel(logging.INFO)
     log.propagate = False
-    handler = logging.FileHandler(path)
+    with refused_writes(path):
+        handler = _RunLog(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     return log

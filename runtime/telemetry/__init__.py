@@ -2,7 +2,8 @@
 
 Modules: :mod:`.recorder` (``EpisodeRecorder``: the watched agent's steps, as episode
 messages of ``schemas/stream.schema.json``), :mod:`.recordings` (which episodes are kept,
-and the ``recordings/`` files of a run directory) and :mod:`.streaming` (the WebSocket
+and how they are written to a run directory; reading them back is
+:mod:`hamlet.runtime.runs.recordings`) and :mod:`.streaming` (the WebSocket
 stream server, and the viewer's side of a stream).
 
 Imports: :mod:`hamlet.runtime.world`, :mod:`hamlet.runtime.model` and the helpers below
@@ -11,7 +12,7 @@ the other way round.
 """
 
 from .recorder import EpisodeRecorder, affordance_symbols, hello_message
-from .recordings import RecordingSelector, RecordingWriter, list_recordings, load_recording
+from .recordings import RecordingSelector, RecordingWriter
 from .streaming import EpisodeQueue, StreamServer, websocket_source
 
 __all__ = [
@@ -22,7 +23,5 @@ __all__ = [
     "StreamServer",
     "affordance_symbols",
     "hello_message",
-    "list_recordings",
-    "load_recording",
     "websocket_source",
 ]

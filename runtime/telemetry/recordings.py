@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from hamlet.runtime.files import write_atomically
-from hamlet.schemas.errors import CheckpointError, Diagnostic
 
 Message = dict[str, Any]
 RECORDINGS = "recordings"
@@ -57,48 +56,6 @@ class RecordingWriter:
         )
         self.connection.commit()
         return path
-
-
-def list_recordings(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The rows of a run's recordings, oldest episode first."""
-    db = Path(run_dir) / "metrics.sqlite"
-    if not db.is_file():
-        raise _not_a_run(run_dir)
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        try:
-            rows = connection.execute(
-                "SELECT episode, path, reasons, survival, reward, stage, outcome, timestamp "
-                "FROM recordings ORDER BY episode"
-            ).fetchall()
-        except sqlite3.OperationalError:  # a run directory older than recordings
-            return []
-    finally:
-        connection.close()
-    keys = ("episode", "path", "reasons", "survival", "reward", "stage", "outcome", "timestamp")
-    return [{**dict(zip(keys, r, strict=True)), "reasons": json.loads(r[2])} for r in rows]
-
-
-def load_recording(path: str | Path) -> Message:
-    """An episode message from a recording file."""
-    try:
-        return json.loads(gzip.decompress(Path(path).read_bytes()))
-    except (OSError, EOFError, ValueError) as error:
-        raise CheckpointError(
-            Diagnostic("E200", f"{path} is not a HAMLET recording ({error})", file=str(path))
-        ) from error
-
-
-def _not_a_run(run_dir: str | Path) -> CheckpointError:
-    return CheckpointError(
-        Diagnostic(
-            "E200",
-            f"{run_dir} is not a run directory (it has no metrics.sqlite)",
-            hint="give the folder hamlet run created, e.g. runs/L0_5_dual_resource/"
-            "2026-01-01_120000",
-            file=str(run_dir),
-        )
-    )
 
 
 class RecordingSelector:

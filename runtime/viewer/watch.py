@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import warnings
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,20 @@ from typing import Any
 import torch
 
 from hamlet.runtime.model import HamletModel
-from hamlet.runtime.runs.evaluate import load_with_pack, place, stage_multiplier
+from hamlet.runtime.runs.directory import RunDirectory
+from hamlet.runtime.runs.evaluate import (
+    load_with_pack,
+    place,
+    stage_multiplier,
+    trained_layout,
+)
+from hamlet.runtime.runs.recordings import list_recordings, load_recording, recording_file
 from hamlet.runtime.runs.runner import freeze_long_lived_objects
-from hamlet.runtime.telemetry import EpisodeRecorder, hello_message, list_recordings, load_recording
+from hamlet.runtime.telemetry import EpisodeRecorder, hello_message
 from hamlet.runtime.text import text_table
 from hamlet.runtime.world import TownWorld
 from hamlet.schemas import Pack, load_pack
-from hamlet.schemas.errors import CheckpointError, Diagnostic
+from hamlet.schemas.errors import Diagnostic, HamletWarning, RunError
 
 Message = dict[str, Any]
 
@@ -49,8 +57,8 @@ class CheckpointPlayer:
         self.multiplier = stage_multiplier(pack, self.stage)
         self.epsilon = epsilon
         self.world = TownWorld(pack, num_agents=1, device=model.device, seed=seed)
-        layout = model.metadata.get("affordance_layout")
-        if layout and pack.training.environment.affordance_layout == "fixed":
+        layout = trained_layout(model, pack, Path(model_name or "the model"))
+        if layout is not None:
             place(self.world, layout)
         self.generator = torch.Generator(model.device).manual_seed(seed + 1)
         self.recorder = EpisodeRecorder(self.world)
@@ -106,24 +114,33 @@ async def checkpoint_source(
 
 
 def replay_messages(run_dir: str | Path, episode: int | None = None) -> list[Message]:
-    """The hello of a run's world and its recorded episodes (or just ``episode``)."""
-    run_dir = Path(run_dir)
-    rows = list_recordings(run_dir)
+    """The hello of a run's world and its recorded episodes (or just ``episode``). A
+    recording that cannot be read is left out with a warning, unless it is the one asked
+    for; the others still play."""
+    run = RunDirectory.open(run_dir)
+    rows = list_recordings(run.path)
     if episode is not None:
         rows = [r for r in rows if r["episode"] == episode]
         if not rows:
-            raise CheckpointError(
+            raise RunError(
                 Diagnostic(
-                    "E200",
-                    f"{run_dir} has no recording of episode {episode}",
+                    "E314",
+                    f"{run.path} has no recording of episode {episode}",
                     hint="list what it has with: hamlet replay RUN_DIR --list",
-                    file=str(run_dir),
+                    file=str(run.path),
                 )
             )
-    pack = load_pack(run_dir / "config").model_copy(update={"name": run_dir.parent.name})
+    pack = load_pack(run.config).model_copy(update={"name": run.pack_name})
     world = TownWorld(pack, num_agents=1)
-    hello = hello_message(world, source="replay", pack=pack.name, run_dir=str(run_dir))
-    return [hello, *(load_recording(run_dir / row["path"]) for row in rows)]
+    messages = [hello_message(world, source="replay", pack=pack.name, run_dir=str(run.path))]
+    for row in rows:
+        try:
+            messages.append(load_recording(recording_file(run.path, row)))
+        except RunError as error:
+            if episode is not None:
+                raise
+            warnings.warn(HamletWarning(error.errors[0]), stacklevel=2)
+    return messages
 
 
 async def replay_source(messages: list[Message]) -> AsyncIterator[Message]:

@@ -168,12 +168,15 @@ def test_stream_schema_matches_the_recorder_columns():
 
 
 def test_the_writer_merges_reasons_and_a_resume_forgets_later_recordings(tmp_path):
-    from hamlet.runtime.runs import MetricsDB
-    from hamlet.runtime.telemetry import RecordingWriter, list_recordings, load_recording
+    from hamlet.runtime.runs import MetricsDB, list_recordings, load_recording, recording_file
+    from hamlet.runtime.telemetry import RecordingWriter
 
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "brain.yaml").write_text("{}")  # what makes it a run directory
     db = MetricsDB(tmp_path / "metrics.sqlite")
     writer = RecordingWriter(tmp_path, db.connection)
-    base = {"survival": 3, "reward": 1.0, "stage": 1, "outcome": "died", "finished_at": 0.0}
+    base = {"type": "episode", "survival": 3, "reward": 1.0, "stage": 1, "outcome": "died"}
+    base["finished_at"] = 0.0
     writer.write({**base, "episode": 1}, ["periodic"])
     writer.write({**base, "episode": 1}, ["best"])  # the same episode chosen again
     writer.write({**base, "episode": 5}, ["worst"])
@@ -182,6 +185,6 @@ def test_the_writer_merges_reasons_and_a_resume_forgets_later_recordings(tmp_pat
         (1, ["best", "periodic"]),
         (5, ["worst"]),
     ]
-    assert load_recording(tmp_path / rows[0]["path"])["reasons"] == ["best", "periodic"]
+    assert load_recording(recording_file(tmp_path, rows[0]))["reasons"] == ["best", "periodic"]
     db.forget_after(3)  # a run resumed from episode 3 records episode 5 afresh
     assert [r["episode"] for r in list_recordings(tmp_path)] == [1]

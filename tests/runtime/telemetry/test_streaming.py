@@ -141,7 +141,7 @@ def test_a_stalled_viewer_slows_neither_the_queue_nor_the_other_viewers():
 
 
 def test_a_run_streams_agent_zeros_episodes_and_records_the_chosen_ones(tmp_path):
-    from hamlet.runtime.telemetry import list_recordings, load_recording
+    from hamlet.runtime.runs import list_recordings, load_recording, recording_file
 
     pack = tiny_pack(tmp_path, "L0_5_dual_resource")
     server = StreamServer(EpisodeQueue())
@@ -162,7 +162,7 @@ def test_a_run_streams_agent_zeros_episodes_and_records_the_chosen_ones(tmp_path
     assert [(m["episode"], m["survival"]) for m in episodes] == agent0
     rows = list_recordings(result.run_dir)
     assert rows and rows[0]["episode"] == 0 and "stage_start" in rows[0]["reasons"]
-    recorded = load_recording(result.run_dir / rows[0]["path"])
+    recorded = load_recording(recording_file(result.run_dir, rows[0]))
     VALIDATOR.validate(recorded)
     assert recorded["steps"] == episodes[0]["steps"]
 

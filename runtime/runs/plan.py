@@ -1,0 +1,202 @@
+"""What a run will do, decided and checked before anything is written.
+
+:func:`plan_run` validates every option, the pack, the brain and the device, and for
+``--resume`` the run directory, its database and its newest training checkpoint. Only
+then does a new run get its directory: a mistake never leaves a half-made run folder,
+and a resumed run never starts against a history it cannot continue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from hamlet.compiler import CompiledBrain, compile_brain
+from hamlet.runtime.model.checkpoint import TrainingCheckpoint, load_training_checkpoint
+from hamlet.runtime.model.device import resolve_device
+from hamlet.schemas import Pack, load_pack, observation_layout
+from hamlet.schemas.errors import Diagnostic, RunError, UsageError
+
+from .directory import RunDirectory
+from .metrics import MetricsDB
+
+MAX_SEED = 2**63 - 1
+"""Seeds are 64-bit signed integers (torch.manual_seed's range)."""
+
+
+@dataclass
+class RunOptions:
+    """What ``hamlet run`` was asked to do."""
+
+    pack: str | Path | None
+    """A config pack folder or shipped pack name (None when resuming)."""
+    episodes: int | None = None
+    """Total episodes of the run (default: the pack's ``run.max_episodes``; when resuming,
+    the total the run was started with)."""
+    seed: int | None = None
+    """Default: the pack's ``run.seed``; when resuming, the run's own."""
+    agents: int | None = None
+    """Agents sharing one learner (default 1; when resuming, the run's own)."""
+    device: str = "cpu"
+    out: str | Path = "runs"
+    resume: str | Path | None = None
+    checkpoint_every: int | None = None
+    """Default: the pack's ``run.checkpoint_every``."""
+    minutes: float | None = None
+    """Stop (with a final checkpoint) after this much wall-clock time."""
+
+
+@dataclass
+class RunPlan:
+    """A checked run: everything :func:`~hamlet.runtime.runs.runner.run_training` needs."""
+
+    run: RunDirectory
+    pack: Pack
+    """The run's own copy of the pack (its ``config/``), under the pack's name."""
+    brain: CompiledBrain
+    device: torch.device
+    seed: int
+    agents: int
+    total: int
+    """Episodes the run ends at."""
+    checkpoint_every: int
+    db: MetricsDB
+    pack_source: Path | None
+    """The pack folder the run was started from (its ``config/`` is the copy it uses)."""
+    minutes: float | None = None
+    resume_from: tuple[Path, TrainingCheckpoint] | None = None
+    """The newest training checkpoint and what it holds, when resuming."""
+
+
+def plan_run(options: RunOptions) -> RunPlan:
+    """Check everything about ``options``, then make (or open) the run directory."""
+    _check_options(options)
+    device = resolve_device(options.device)
+    if options.resume is not None:
+        return _plan_resume(options, device)
+    if options.pack is None:
+        raise UsageError.option("PACK", "(none)", "a config pack to train (or --resume RUN_DIR)")
+    pack = load_pack(options.pack)
+    brain = compile_brain(pack.directory / "brain.yaml", layout=observation_layout(pack))
+    run = RunDirectory.create(options.out, pack, brain)
+    db = MetricsDB(run.metrics, create=True)
+    seed = options.seed if options.seed is not None else pack.training.run.seed
+    return RunPlan(
+        run=run,
+        pack=_own_copy(run),
+        brain=compile_brain(run.config / "brain.yaml", layout=observation_layout(pack)),
+        device=device,
+        seed=seed,
+        agents=options.agents or 1,
+        total=options.episodes or pack.training.run.max_episodes,
+        checkpoint_every=options.checkpoint_every or pack.training.run.checkpoint_every,
+        db=db,
+        pack_source=pack.directory.resolve(),
+        minutes=options.minutes,
+    )
+
+
+def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
+    run = RunDirectory.open(options.resume)  # type: ignore[arg-type]
+    pack = _own_copy(run)
+    if options.pack is not None:
+        asked = load_pack(options.pack).name
+        if asked != pack.name:
+            raise _conflict(
+                run,
+                f"{run.path} is a run of {pack.name}, not of {asked}",
+                "leave out the pack to resume a run (it trains with its own copy of its "
+                "config), or start a new run of " + asked,
+            )
+    brain = compile_brain(run.config / "brain.yaml", layout=observation_layout(pack))
+    db = MetricsDB(run.metrics, create=False)
+    try:
+        run.remove_temporary_files()
+        latest = run.latest_training_checkpoint()
+        state = load_training_checkpoint(latest, device)
+        if state.brain_spec_hash != brain.spec_hash:
+            raise _conflict(
+                run,
+                f"{latest.name} was trained with brain {state.brain_spec_hash[:19]}..., but the "
+                f"run's config/brain.yaml is now {brain.spec_hash[:19]}...",
+                "the run's config was edited after it started; put it back, or start a new "
+                "run with the new brain",
+            )
+        done = int(state.counters.get("episode", 0))
+        run.complete_pair(done, state)
+        recorded = db.state()
+        seed = _recorded(run, "seed", options.seed, recorded.get("seed"))
+        agents = len(state.world["world"]["alive"]) if state.world else recorded.get("agents", 1)
+        agents = _recorded(run, "agents", options.agents, agents)
+        total = options.episodes or recorded.get("total_episodes") or pack.training.run.max_episodes
+        if total <= done:
+            raise _conflict(
+                run,
+                f"{run.path} has done {done} of its {total} episodes",
+                f"to train it further, give --episodes larger than {done}",
+            )
+    except BaseException:
+        db.close()
+        raise
+    return RunPlan(
+        run=run,
+        pack=pack,
+        brain=brain,
+        device=device,
+        seed=seed,
+        agents=agents,
+        total=total,
+        checkpoint_every=options.checkpoint_every or pack.training.run.checkpoint_every,
+        db=db,
+        pack_source=Path(recorded["pack_path"]) if "pack_path" in recorded else None,
+        minutes=options.minutes,
+        resume_from=(latest, state),
+    )
+
+
+def _own_copy(run: RunDirectory) -> Pack:
+    """The run's copy of its pack, under the pack's name (runs/<pack>/<stamp>/config)."""
+    return load_pack(run.config).model_copy(update={"name": run.pack_name})
+
+
+def _recorded(run: RunDirectory, name: str, asked: int | None, recorded: object) -> int:
+    """A setting a resumed run keeps: its own, unless the same one is asked for."""
+    if not isinstance(recorded, int) or isinstance(recorded, bool):
+        raise RunError(
+            Diagnostic(
+                "E312",
+                f"{run.metrics} does not record the run's {name}",
+                hint="the database is damaged; restore it, or start a new run",
+                file=str(run.metrics),
+                path=f"run_state.{name}",
+            )
+        )
+    if asked is not None and asked != recorded:
+        raise _conflict(
+            run,
+            f"{run.path} was trained with --{name} {recorded}, not {asked}",
+            f"leave out --{name} to resume the run as it was (it is part of what makes a "
+            "resumed run the same as one run straight through)",
+        )
+    return recorded
+
+
+def _conflict(run: RunDirectory, message: str, hint: str) -> RunError:
+    return RunError(Diagnostic("E311", message, hint=hint, file=str(run.path)))
+
+
+def _check_options(options: RunOptions) -> None:
+    for flag, value in (
+        ("--episodes", options.episodes),
+        ("--agents", options.agents),
+        ("--checkpoint-every", options.checkpoint_every),
+    ):
+        if value is not None and (isinstance(value, bool) or value < 1):
+            raise UsageError.option(flag, value, "a whole number of at least 1")
+    if options.seed is not None and not 0 <= options.seed <= MAX_SEED:
+        raise UsageError.option("--seed", options.seed, f"a whole number from 0 to {MAX_SEED}")
+    if options.minutes is not None and not (math.isfinite(options.minutes) and options.minutes > 0):
+        raise UsageError.option("--minutes", options.minutes, "a number of minutes above 0")
