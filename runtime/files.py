@@ -76,10 +76,22 @@ def refused_writes(path: Path | str) -> Iterator[None]:
         raise storage_error(path, error.strerror or str(error), _HINTS[error.errno]) from None
     except sqlite3.OperationalError as error:
         text = str(error)
-        if "disk is full" in text or "readonly" in text or "read-only" in text:
-            hint = _HINTS[errno.ENOSPC if "full" in text else errno.EROFS]
+        if "disk is full" in text:
+            raise storage_error(path, text, _HINTS[errno.ENOSPC]) from None
+        if "readonly" in text or "read-only" in text:
+            raise storage_error(path, text, _HINTS[errno.EROFS]) from None
+        if "disk I/O error" in text:  # SQLite's word for any refused write (EFBIG, EIO, ...)
+            hint = "the disk refused the write: it may be full, over a size limit (ulimit -f) "
+            hint += "or failing; free space or write elsewhere"
             raise storage_error(path, text, hint) from None
         raise
+
+
+def check_writable(folder: Path) -> None:
+    """Raise E313 unless a file can be created in ``folder`` (tried for real: permissions
+    alone do not tell, for root or on a read-only mount)."""
+    with refused_writes(folder):
+        tempfile.TemporaryFile(dir=folder).close()
 
 
 def storage_error(path: Path | str, reason: str, hint: str) -> StorageError:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamlet.compiler import CompiledBrain
-from hamlet.runtime.files import refused_writes, remove_temporary_files
+from hamlet.runtime.files import check_writable, refused_writes, remove_temporary_files
 from hamlet.runtime.model.checkpoint import (
     TrainingCheckpoint,
     inference_name,
@@ -102,6 +102,12 @@ class RunDirectory:
                 )
             )
         return run
+
+    def check_writable(self) -> None:
+        """E313 unless the run can write here (it is about to go on)."""
+        for folder in (self.path, self.checkpoints):
+            if folder.is_dir():
+                check_writable(folder)
 
     def remove_temporary_files(self) -> list[Path]:
         """Delete what writes interrupted by a kill left behind; returns them."""

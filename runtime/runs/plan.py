@@ -31,7 +31,7 @@ MAX_SEED = 2**63 - 1
 class RunOptions:
     """What ``hamlet run`` was asked to do."""
 
-    pack: str | Path | None
+    pack: str | Path | None = None
     """A config pack folder or shipped pack name (None when resuming)."""
     episodes: int | None = None
     """Total episodes of the run (default: the pack's ``run.max_episodes``; when resuming,
@@ -112,6 +112,7 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
                 "config), or start a new run of " + asked,
             )
     brain = compile_brain(run.config / "brain.yaml", layout=observation_layout(pack))
+    run.check_writable()
     db = MetricsDB(run.metrics, create=False)
     try:
         run.remove_temporary_files()
