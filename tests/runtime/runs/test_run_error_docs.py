@@ -1,0 +1,74 @@
+"""docs/errors.md shows, for E300-E314, exactly what ``hamlet`` prints: each case is built
+here in a fresh folder holding ``my_pack`` (a quick copy of L0_5_dual_resource) and, where the
+example needs one, its finished 2-episode run ``runs/my_pack/2026-12-01_120000``."""
+
+from __future__ import annotations
+
+import errno
+import re
+import shlex
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import torch
+
+from hamlet.runtime.cli import main
+from hamlet.runtime.runs import RunOptions, run_training
+
+from ..conftest import tiny_pack
+
+ERRORS_MD = (Path(__file__).resolve().parents[3] / "docs" / "errors.md").read_text()
+RUN = Path("runs/my_pack/2026-12-01_120000")
+CODES = ["E300", "E301", "E302", "E310", "E311", "E312", "E313", "E314"]
+NEEDS_A_RUN = {"E302", "E310", "E311", "E312", "E313", "E314"}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("docs")
+    pack = tiny_pack(folder, "L0_5_dual_resource").rename(folder / "my_pack")
+    run_dir = run_training(RunOptions(pack=pack, episodes=2, out=folder / "runs")).run_dir
+    return run_dir
+
+
+def _build(code: str, finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Create, in the current folder, what the example of ``code`` runs on."""
+    tiny_pack(Path("."), "L0_5_dual_resource").rename("my_pack")
+    if code in NEEDS_A_RUN:
+        shutil.copytree(finished_run, RUN)
+    if code == "E312":
+        (RUN / "metrics.sqlite").write_bytes(b"not a database\n" * 100)
+    elif code == "E313":
+        import hamlet.runtime.files as files
+
+        def full(fd: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(files.os, "fsync", full)
+    elif code == "E314":
+        with sqlite3.connect(RUN / "metrics.sqlite") as db:
+            db.execute("UPDATE recordings SET path = '../../../../etc/passwd' WHERE episode = 0")
+
+
+def _section(code: str) -> str:
+    return re.search(rf"(?ms)^### {code} .*?(?=^### |\Z)", ERRORS_MD).group(0)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_documented_output_is_what_hamlet_prints(
+    code, finished_run, tmp_path, monkeypatch, capsys
+):
+    if code == "E301" and torch.cuda.is_available():
+        pytest.skip("the example is of a machine without CUDA")
+    monkeypatch.chdir(tmp_path)
+    _build(code, finished_run, monkeypatch)
+    block = re.search(r"```console\n(.*?)```", _section(code), re.S).group(1)
+    command, _, shown = block.rstrip("\n").partition("\n")
+    assert command.startswith("$ hamlet "), command
+    status = main(shlex.split(command)[2:])
+    out, err = capsys.readouterr()
+    printed = "\n".join(line.rstrip() for line in (err + out).strip("\n").split("\n"))
+    assert status == (2 if code == "E300" else 1)
+    assert printed == shown
