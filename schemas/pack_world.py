@@ -16,9 +16,12 @@ MeterAmounts = dict[str, float]
 
 
 class ConfigModel(BaseModel):
-    """Base of every config-pack model: unknown keys are errors, instances are immutable."""
+    """Base of every config-pack model: unknown keys are errors, instances are immutable,
+    numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 # --- bars.yaml ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,11 +82,14 @@ class YamlDocument:
 
 
 def format_path(path: Sequence[str | int]) -> str:
-    """``('network', 'mlp', 'hidden', 0)`` -> ``network.mlp.hidden[0]``."""
+    """``('network', 'mlp', 'hidden', 0)`` -> ``network.mlp.hidden[0]``; a key that is
+    not printable is quoted: ``network["head\\n"]``."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not str(part).isprintable():
+            out += f"[{json.dumps(part)}]"
         else:
             out += f".{part}" if out else str(part)
     return out

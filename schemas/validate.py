@@ -8,6 +8,7 @@ diagnostic pointing at the key or value it is about.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib import resources
@@ -17,8 +18,11 @@ import jsonschema_rs
 import pydantic
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from jsonschema.validators import extend
 
 from .errors import Diagnostic, SpecError, did_you_mean, suggestion
+from .scalars import scalar_problems
 from .source import YamlDocument, _yaml_type
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -32,10 +36,48 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str) -> Draft202012Validator:
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema ``pattern`` compiled with the meaning ECMA-262 gives it.
+
+    In ECMA-262 (which JSON Schema specifies, and jsonschema-rs follows) ``$`` matches
+    only at the very end of the text; in Python it also matches before a final
+    newline, so ``^[a-z]+$`` would accept ``"head\\n"``. Here every ``$`` outside a
+    character class becomes ``\\Z``. Our schemas' patterns use nothing else on
+    which the two dialects differ (a test keeps it so).
+
+    >>> bool(ecma_regex("^[a-z]+$").search("head\\n"))
+    False
+    """
+    out, in_class, escaped = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\Z"
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = extend(Draft202012Validator, {"pattern": _ecma_pattern})
+"""Draft 2020-12 as the Python ``jsonschema`` implements it, with ECMA-262 patterns."""
+
+
+@cache
+def _validator(name: str) -> Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return _Validator(schema)
 
 
 @cache
@@ -44,7 +86,11 @@ def _fast_validator(name: str) -> jsonschema_rs.Validator:
 
 
 def validate_document(doc: YamlDocument, schema_name: str) -> None:
-    """Raise a :class:`SpecError` listing every way ``doc`` breaks the named schema."""
+    """Raise a :class:`SpecError` listing every way ``doc`` breaks the named schema
+    (and every number that is not finite, and every text that is not plain)."""
+    problems = scalar_problems(doc)
+    if problems:
+        raise SpecError(problems)
     # jsonschema-rs (Rust) answers "valid?" in microseconds, where the Python
     # implementation takes milliseconds; the Python one then explains any failure,
     # because its errors carry everything our diagnostics need.
@@ -53,8 +99,18 @@ def validate_document(doc: YamlDocument, schema_name: str) -> None:
     errors = sorted(_validator(schema_name).iter_errors(doc.data), key=lambda e: list(e.path))
     root = load_schema(schema_name)
     diagnostics = [d for error in errors for d in _diagnose(doc, error, root)]
-    if diagnostics:
-        raise SpecError(diagnostics)
+    if not diagnostics:
+        # The two validators disagree; refusing is safer than accepting what one rejects.
+        diagnostics = [
+            doc.diagnostic(
+                "E114",
+                f"the file does not follow the {schema_name} schema, but the cause "
+                "could not be found",
+                hint=f"compare the file with `hamletc schema {schema_name}`, and report "
+                "this message to the HAMLET developers",
+            )
+        ]
+    raise SpecError(diagnostics)
 
 
 def parse_model(doc: YamlDocument, model: type[M], data: Any | None = None) -> M:
@@ -295,6 +351,13 @@ def _pydantic_diagnostic(doc: YamlDocument, error: Any) -> Diagnostic:
         return doc.diagnostic("E110", f"unknown key '{loc[-1]}'", loc, key=True)
     if kind == "missing":
         return doc.diagnostic("E111", f"missing required key '{loc[-1]}'", loc[:-1], key=True)
+    if kind == "int_parsing_size":  # a float such as 1e23 that no 64-bit integer holds
+        return doc.diagnostic(
+            "E113",
+            f"{_show(error['input'])} is too large a number here",
+            loc,
+            hint="use a smaller whole number",
+        )
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return doc.diagnostic("E112", error["msg"], loc)
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
