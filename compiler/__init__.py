@@ -11,10 +11,12 @@ True
 from hamlet.schemas.errors import Diagnostic, SpecError
 
 from .load import BrainSource, brain_from_data, load_brain
+from .memory import DEFAULT_MAX_MEMORY
 from .pipeline import CompiledBrain, compile_brain, compile_resolved
 from .resolve import ResolvedBrain, resolve_brain, spec_hash
 
 __all__ = [
+    "DEFAULT_MAX_MEMORY",
     "BrainSource",
     "CompiledBrain",
     "Diagnostic",

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
 import warnings
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 from hamlet.schemas import enclosing_pack, load_pack, observation_layout
 from hamlet.schemas.errors import Diagnostic, HamletError, SpecError, render
 from hamlet.schemas.layout import ObservationLayout
+from hamlet.schemas.source import format_path
 from hamlet.schemas.validate import load_schema
 
 from .diagram import dot, mermaid
 from .graph import build_graph
 from .load import BrainSource, load_brain
+from .memory import DEFAULT_MAX_MEMORY, Batch, format_bytes, observation_parts, over_limit
 from .pipeline import CompiledBrain, compile_brain
 from .summary import format_table, summarize, summary_json
 
@@ -30,7 +34,20 @@ SCHEMA_NAMES = ("brain", "training", "bars", "affordances", "cascades", "stream"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(_parser(), argv)
+    try:
+        return run_cli(_parser(), argv)
+    except MemoryError:  # under a --max-memory raised above what this machine has
+        print_diagnostics(
+            [
+                Diagnostic(
+                    "E134",
+                    "this machine ran out of memory",
+                    hint="set --max-memory to what the machine has (the brain is refused "
+                    "before anything is allocated then), or make the brain's sizes smaller",
+                )
+            ]
+        )
+        return 1
 
 
 def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
@@ -99,7 +116,7 @@ def _check(args: argparse.Namespace) -> int:
                 print_diagnostics(graph.warnings)
                 print(f"ok  {path}: structure checked (no world, so sizes were not checked)")
                 continue
-            brain = compile_brain(source, layout=layout)
+            brain = compile_brain(source, layout=layout, max_memory=args.max_memory)
             print_diagnostics(brain.warnings)
             where = f" in world {world}" if world else ""
             print(
@@ -129,7 +146,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _compile_one(path: str, args: argparse.Namespace) -> tuple[CompiledBrain, str | None]:
     source = load_brain(path)
     layout, world = _layout_for(source, args)
-    brain = compile_brain(source, layout=layout)
+    brain = compile_brain(source, layout=layout, max_memory=args.max_memory)
     print_diagnostics(brain.warnings)
     return brain, world
 
@@ -144,6 +161,7 @@ def _layout_for(
     if args.obs:
         if args.actions is None:
             parser.error("--obs needs --actions N (the number of actions)")
+        _check_flags_size(source, args)
         return ObservationLayout.from_shapes(args.obs, args.actions), None
     pack_dir = args.world or (source.path and enclosing_pack(source.path))
     if not pack_dir:
@@ -152,6 +170,28 @@ def _layout_for(
         return None, None
     pack = load_pack(pack_dir)
     return observation_layout(pack), pack.name
+
+
+def _check_flags_size(source: BrainSource, args: argparse.Namespace) -> None:
+    """Refuse (E134) an observation from --obs/--actions too large for the memory limit,
+    before the layout is built: it names every action, so `--actions 1000000000` would
+    build a billion names first."""
+    fields = [(math.prod(shape), (f"--obs {name}",)) for name, shape in args.obs]
+    batch = Batch(source.spec.learning, recurrent=False)  # the least any brain needs
+    parts = observation_parts(batch, fields, (args.actions, ("--actions",)))
+    overrun = over_limit(parts, args.max_memory)
+    if overrun is not None:
+        flag = format_path(overrun.path)
+        raise SpecError(
+            Diagnostic(
+                "E134",
+                overrun.message,
+                hint=f"make {flag} smaller; if you do mean it and the machine has the memory, "
+                "raise the limit with --max-memory GIB",
+                file="<command line>",
+                path=flag,
+            )
+        )
 
 
 def _write_outputs(brain: CompiledBrain, target: Path) -> list[Path]:
@@ -195,6 +235,17 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def gibibytes(text: str) -> int:
+    """An argparse type: a positive number of GiB, as bytes (``1.5`` -> 1610612736)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive number of GiB")
+    return max(1, int(value * 2**30))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hamletc",
@@ -202,9 +253,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 spec error, 2 usage error. "
         "Docs: docs/brain.md (the spec), docs/errors.md (error codes).",
     )
+    parser.add_argument("--version", action="version", version=f"hamletc {version('hamlet')}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def world_options(sub: argparse.ArgumentParser) -> None:
+    def sizing_options(sub: argparse.ArgumentParser) -> None:
         group = sub.add_argument_group(
             "observation layout",
             "A brain inside a config pack uses that pack's world; otherwise give one here "
@@ -219,6 +271,14 @@ def _parser() -> argparse.ArgumentParser:
             help="an observation field, in vector order (repeat), e.g. --obs grid=5x5",
         )
         group.add_argument("--actions", metavar="N", type=positive_int, help="number of actions")
+        sub.add_argument(
+            "--max-memory",
+            metavar="GIB",
+            type=gibibytes,
+            default=DEFAULT_MAX_MEMORY,
+            help="refuse (E134) a brain whose training would need more memory than this, "
+            f"estimated from its sizes (default {format_bytes(DEFAULT_MAX_MEMORY)})",
+        )
 
     brains_help = "brain.yaml files or built-in brain names (simple_q, recurrent_spatial_q)"
     sub = commands.add_parser(
@@ -228,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
         "spec (resolved.json) and the generated standalone PyTorch module (model.py).",
     )
     sub.add_argument("brains", nargs="+", metavar="BRAIN", help=brains_help)
-    world_options(sub)
+    sizing_options(sub)
     sub.add_argument("-o", "--out", metavar="OUT_DIR", help="write resolved.json and model.py here")
     sub.add_argument("--json", action="store_true", help="print the summary as JSON")
     sub.set_defaults(run=_compile, parser=sub)
@@ -237,7 +297,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate brains without building them", description="Validate brains."
     )
     sub.add_argument("brains", nargs="+", metavar="BRAIN", help=brains_help)
-    world_options(sub)
+    sizing_options(sub)
     sub.set_defaults(run=_check, parser=sub)
 
     sub = commands.add_parser(
@@ -246,7 +306,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the brain's node graph as a Mermaid flowchart or Graphviz DOT.",
     )
     sub.add_argument("brain", metavar="BRAIN", help="a brain.yaml file or built-in brain name")
-    world_options(sub)
+    sizing_options(sub)
     sub.add_argument("--dot", action="store_true", help="print Graphviz DOT instead of Mermaid")
     sub.set_defaults(run=_graph, parser=sub)
 

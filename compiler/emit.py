@@ -19,11 +19,18 @@ from .kinds import KINDS, NOISY_LINEAR_SOURCE
 from .kinds.base import INDENT, signature, wrap
 from .resolve import ResolvedBrain
 
+_MODULE_NAMES = frozenset({"NoisyLinear", "QHead", "Tensor"})
+"""Top-level names of the generated module that the brain's class must not replace."""
+
 
 def class_name(brain_name: str) -> str:
-    """``recurrent_spatial_q`` -> ``RecurrentSpatialQ``."""
+    """``recurrent_spatial_q`` -> ``RecurrentSpatialQ``; ``q_head`` -> ``QHeadBrain``
+    (the module has a ``QHead`` class of its own).
+    """
     parts = [p for p in re.split(r"_+", brain_name) if p]
     name = "".join(p[0].upper() + p[1:] for p in parts) or "Brain"
+    if name in _MODULE_NAMES:
+        return f"{name}Brain"
     return name if name[0].isalpha() else f"Brain{name}"
 
 

@@ -20,6 +20,7 @@ from hamlet.schemas.layout import ObservationLayout
 
 from .emit import class_name, generate_source, load_class
 from .load import BrainSource, brain_from_data, load_brain
+from .memory import DEFAULT_MAX_MEMORY
 from .resolve import ResolvedBrain, resolve_brain
 
 if TYPE_CHECKING:
@@ -60,10 +61,16 @@ def compile_brain(
     brain: str | Path | BrainSource,
     *,
     layout: ObservationLayout | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
 ) -> CompiledBrain:
-    """Compile a brain file, built-in name or loaded source against ``layout``."""
+    """Compile a brain file, built-in name or loaded source against ``layout``.
+
+    A brain whose training would need more than ``max_memory`` bytes (estimated from its
+    sizes, replay memory included; default 8 GiB) is refused with E134 before anything
+    is allocated.
+    """
     source = brain if isinstance(brain, BrainSource) else load_brain(brain)
-    resolved = resolve_brain(source, layout)
+    resolved = resolve_brain(source, layout, max_memory=max_memory)
     return CompiledBrain(
         resolved,
         generate_source(resolved),
@@ -72,12 +79,19 @@ def compile_brain(
     )
 
 
-def compile_resolved(data: dict[str, Any], *, expected_hash: str | None = None) -> CompiledBrain:
+def compile_resolved(
+    data: dict[str, Any],
+    *,
+    expected_hash: str | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+) -> CompiledBrain:
     """Rebuild a brain from its resolved spec (as stored in checkpoints).
 
-    With ``expected_hash``, a spec whose hash differs raises :class:`SpecError`.
+    With ``expected_hash``, a spec whose hash differs raises :class:`SpecError`;
+    ``max_memory`` is as for :func:`compile_brain`.
     """
-    compiled = compile_brain(brain_from_data(data, file="<resolved spec>"))
+    source = brain_from_data(data, file="<resolved spec>")
+    compiled = compile_brain(source, max_memory=max_memory)
     if expected_hash is not None and compiled.spec_hash != expected_hash:
         raise SpecError(
             Diagnostic(

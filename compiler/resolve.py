@@ -6,16 +6,21 @@ included, so that it alone rebuilds the same module. Its hash identifies the who
 resolved spec (network, observation layout, learning settings, name and
 description): ``sha256:`` + hex digest of its canonical JSON (sorted keys, no
 spaces). How the YAML was written (comments, key order, style) never changes it.
+
+Resolving also estimates the memory that training the brain needs, from the sizes
+alone (:mod:`.memory`), and refuses a brain over the limit (E134) before anything is
+allocated.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from hamlet.schemas.errors import Diagnostic, DiagnosticSink, suggestion
+from hamlet.schemas.errors import Diagnostic, DiagnosticSink, SpecError, suggestion
 from hamlet.schemas.layout import ObservationLayout
 from hamlet.schemas.source import YamlDocument
 
@@ -23,6 +28,7 @@ from .graph import OBS, BrainGraph, build_graph
 from .kinds import KINDS, NodeInput, NodeSpec, Problem, QHeadSpec, Shape
 from .kinds.q_head import QHead
 from .load import BrainSource
+from .memory import DEFAULT_MAX_MEMORY, Batch, Part, observation_parts, over_limit, parameters
 from .spec import BrainSpec
 
 
@@ -80,11 +86,20 @@ def resolved_dict(spec: BrainSpec, layout: ObservationLayout) -> dict[str, Any]:
     return data
 
 
-def resolve_brain(source: BrainSource, layout: ObservationLayout | None = None) -> ResolvedBrain:
+def resolve_brain(
+    source: BrainSource,
+    layout: ObservationLayout | None = None,
+    *,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+) -> ResolvedBrain:
     """Resolve all sizes of ``source`` against ``layout`` (the world's), or against the
-    brain's own ``observation`` section when no world is given."""
+    brain's own ``observation`` section when no world is given.
+
+    A brain whose training would need more than ``max_memory`` bytes (estimated; see
+    :mod:`hamlet.compiler.memory`) is refused with E134.
+    """
     graph = build_graph(source.doc, source.spec)
-    return _Resolver(source.doc, source.spec, graph, layout).run()
+    return _Resolver(source.doc, source.spec, graph, layout, max_memory).run()
 
 
 class _Resolver:
@@ -94,8 +109,11 @@ class _Resolver:
         spec: BrainSpec,
         graph: BrainGraph,
         world: ObservationLayout | None,
+        max_memory: int,
     ) -> None:
         self.doc, self.spec, self.graph = doc, spec, graph
+        self.max_memory = max_memory
+        self.batch = Batch(spec.learning, recurrent=graph.recurrent is not None)
         self.sink = DiagnosticSink(list(graph.warnings))
         self.layout, self.actions = self._layout(world)
 
@@ -130,17 +148,80 @@ class _Resolver:
             nodes.append(ResolvedNode(name, resolved, tuple(ready), shape))
         self.sink.raise_if_errors()
         assert self.layout is not None  # every node reached obs, so a layout exists
-        head = nodes[-1].spec
+        recurrent = next((n for n in nodes if n.name == self.graph.recurrent), None)
+        # The memory check comes before the layout is rebuilt with the head's action
+        # count: the layout names every action.
+        self._check_memory(self._memory(nodes, recurrent))
         layout = self.layout
         if self.actions is None:
             layout = ObservationLayout.from_shapes(
                 [(f.name, f.shape) for f in layout.fields],
-                int(head.actions),  # type: ignore[attr-defined]
+                int(nodes[-1].spec.actions),  # type: ignore[attr-defined]
             )
         network = {n.name: n.spec for n in nodes}
         spec = self.spec.model_copy(update={"network": network})
-        recurrent = next((n for n in nodes if n.name == self.graph.recurrent), None)
         return ResolvedBrain(spec, layout, tuple(nodes), recurrent, tuple(self.sink.warnings))
+
+    def _memory(self, nodes: list[ResolvedNode], recurrent: ResolvedNode | None) -> list[Part]:
+        """Everything training holds: replay, observations, and each node's share."""
+        assert self.layout is not None
+        state = 0
+        if recurrent is not None:
+            memory = recurrent.spec
+            state = memory.num_layers * memory.hidden_size  # type: ignore[attr-defined]
+        head = nodes[-1]
+        if self.actions is None:  # the head says how many actions there are
+            actions = (int(head.spec.actions), ("network", head.name, "actions"))  # type: ignore[attr-defined]
+        else:
+            actions = (self.actions, self._actions_path())
+        parts = observation_parts(
+            self.batch,
+            self._field_sizes([f.shape for f in self.layout.fields]),
+            actions,
+            recurrent_state=state,
+        )
+        for node in nodes:
+            costs = KINDS[node.kind].cost(node.spec, list(node.inputs))
+            where = ("network", node.name)
+            heaviest = max(costs, key=lambda c: c.params)
+            busiest = max(costs, key=lambda c: c.values)
+            parts.append(
+                parameters(
+                    f"node '{node.name}'", sum(c.params for c in costs), (*where, *heaviest.field)
+                )
+            )
+            parts.append(
+                self.batch.activations(
+                    f"node '{node.name}'", sum(c.values for c in costs), (*where, *busiest.field)
+                )
+            )
+        return parts
+
+    def _field_sizes(self, shapes: list[tuple[int, ...]]) -> list[tuple[int, Any]]:
+        """Each observation field's size, with where it is written (the brain's
+        ``observation.fields``, or nowhere in the brain when the world gives them)."""
+        declared = self.spec.observation.fields is not None
+        return [
+            (
+                math.prod(shape),
+                ("observation", "fields", i, "shape") if declared else ("observation",),
+            )
+            for i, shape in enumerate(shapes)
+        ]
+
+    def _actions_path(self) -> tuple[str, ...]:
+        return (
+            ("observation", "actions")
+            if self.spec.observation.actions != "auto"
+            else ("observation",)
+        )
+
+    def _check_memory(self, parts: list[Part]) -> None:
+        overrun = over_limit(parts, self.max_memory)
+        if overrun is not None:
+            raise SpecError(
+                self.doc.diagnostic("E134", overrun.message, overrun.path, hint=overrun.hint)
+            )
 
     def _layout(
         self, world: ObservationLayout | None
@@ -151,6 +232,15 @@ class _Resolver:
                 return None, _action_count(declared.actions)
             shapes = [(f.name, f.shape) for f in declared.fields]
             actions = declared.actions
+            # Before the layout is built: it names every action, and a typo such as
+            # `actions: 1000000000` must not build a billion names first.
+            self._check_memory(
+                observation_parts(
+                    self.batch,
+                    self._field_sizes([tuple(shape) for _, shape in shapes]),
+                    (_action_count(actions) or 0, self._actions_path()),
+                )
+            )
             layout = ObservationLayout.from_shapes(shapes, actions if actions != "auto" else 0)
             return layout, _action_count(actions)
         if declared.fields is not None:

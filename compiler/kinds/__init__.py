@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .base import Kind, NodeInput, NodeSpec, Problem, Shape
+from .base import Cost, KeyPath, Kind, NodeInput, NodeSpec, Problem, Shape
 from .layers import Concat, ConcatSpec, Conv, ConvSpec, LayerNorm, LayerNormSpec, Mlp, MlpSpec
 from .q_head import NOISY_LINEAR_SOURCE, QHead, QHeadSpec
 from .recurrent import Gru, GruSpec, Lstm, LstmSpec, RecurrentSpec
@@ -31,6 +31,8 @@ __all__ = [
     "AnyNode",
     "ConcatSpec",
     "ConvSpec",
+    "Cost",
+    "KeyPath",
     "Kind",
     "LayerNormSpec",
     "MlpSpec",

@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 Shape = tuple[int, ...]
+KeyPath = tuple[str | int, ...]
+"""A key of a node, as a path below it: ``("hidden", 0)``, ``("distributional", "atoms")``."""
 INDENT = "    "
 LINE_LENGTH = 100
 """Generated code is laid out as ruff/black would lay it out at this line length."""
@@ -66,6 +68,18 @@ class NodeInput:
         return math.prod(self.shape)
 
 
+@dataclass(frozen=True)
+class Cost:
+    """What one layer of a node holds when it trains, for the memory estimate (E134)."""
+
+    params: int
+    """Parameters (exact: the generated module has this many)."""
+    values: int
+    """Activations per sample and time step that the backward pass needs (an estimate)."""
+    field: KeyPath
+    """The node's key whose size makes this layer large (where an E134 error points)."""
+
+
 class Problem(Exception):
     """A kind's objection to its inputs or settings; the resolver places it in the file."""
 
@@ -108,6 +122,10 @@ class Kind:
         """Source lines that compute local variable ``name`` from the inputs."""
         return [f"{name} = self.{name}({inputs[0].expr})"]
 
+    def cost(self, node: Any, inputs: list[NodeInput]) -> list[Cost]:
+        """What each layer of the (resolved) node holds, computed from sizes alone."""
+        raise NotImplementedError
+
 
 def sequential(items: list[str]) -> str:
     """``nn.Sequential(...)`` source, one layer per line when there are several."""
@@ -130,6 +148,28 @@ def linear_stack(
         items.append(ACTIVATION_MODULES[activation])
         width = out
     return items
+
+
+def linear_stack_cost(
+    in_features: int,
+    source: KeyPath,
+    layers: list[tuple[int, KeyPath]],
+    layer_norm: bool,
+    *,
+    noisy: bool = False,
+) -> list[Cost]:
+    """Costs of :func:`linear_stack` (or of noisy layers, which hold twice the
+    parameters). ``source`` is the key that sets ``in_features``, and ``layers`` gives
+    each layer's width with the key that sets it; a layer is blamed on the larger of its
+    two widths."""
+    costs: list[Cost] = []
+    width, field = in_features, source
+    for out, own in layers:
+        params = (width * out + out) * (2 if noisy else 1) + (2 * out if layer_norm else 0)
+        values = out * (3 if layer_norm else 2)  # the Linear's output, the norm's, the activation's
+        costs.append(Cost(params, values, field if width > out else own))
+        width, field = out, own
+    return costs
 
 
 def signature(name: str, params: str, returns: str) -> list[str]:

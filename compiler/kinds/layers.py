@@ -11,12 +11,14 @@ from .base import (
     BODY_WIDTH,
     Activation,
     Auto,
+    Cost,
     Kind,
     NodeInput,
     NodeSpec,
     Problem,
     Shape,
     linear_stack,
+    linear_stack_cost,
     sequential,
     settle,
 )
@@ -47,6 +49,10 @@ class Mlp(Kind):
         return sequential(
             linear_stack(int(node.input_size), node.hidden, node.activation, node.layer_norm)
         )
+
+    def cost(self, node: MlpSpec, inputs: list[NodeInput]) -> list[Cost]:
+        layers = [(size, ("hidden", i)) for i, size in enumerate(node.hidden)]
+        return linear_stack_cost(int(node.input_size), ("input",), layers, node.layer_norm)
 
 
 class ProjectionSpec(NodeSpec):
@@ -107,6 +113,32 @@ class Conv(Kind):
         grid = f"{inputs[0].expr}.reshape(-1, {channels}, {height}, {width})"
         return [f"{name} = self.{name}({grid})"]
 
+    def cost(self, node: ConvSpec, inputs: list[NodeInput]) -> list[Cost]:
+        channels, height, width = _grid_shape(inputs[0])
+        cells_in, field = height * width, ("input",)
+        costs = []
+        for index, out in enumerate(node.channels):
+            height = (height + 2 * node.padding - node.kernel_size) // node.stride + 1
+            width = (width + 2 * node.padding - node.kernel_size) // node.stride + 1
+            cells = height * width
+            # Blame the largest factor: the channels, the input's channels, the kernel,
+            # or the feature map (which only padding can make larger than the input).
+            spatial = ("padding",) if cells > cells_in else ("input",)
+            factors = {
+                ("channels", index): out,
+                field: channels,
+                ("kernel_size",): node.kernel_size**2,
+                spatial: cells,
+            }
+            params = channels * out * node.kernel_size**2 + out
+            costs.append(Cost(params, 2 * out * cells, max(factors, key=factors.__getitem__)))
+            channels, field = out, ("channels", index)
+        if node.projection:
+            layer = [(node.projection.features, ("projection", "features"))]
+            flat = channels * height * width
+            costs += linear_stack_cost(flat, field, layer, node.projection.layer_norm)
+        return costs
+
 
 def _flat_size(name: str, node: ConvSpec, grid: tuple[int, int, int]) -> int:
     """Features after the conv stack and flattening, for a [channels, h, w] input."""
@@ -158,6 +190,9 @@ class Concat(Kind):
     ) -> tuple[ConcatSpec, Shape]:
         return node, (sum(i.size for i in inputs),)
 
+    def cost(self, node: ConcatSpec, inputs: list[NodeInput]) -> list[Cost]:
+        return [Cost(0, sum(i.size for i in inputs), ("inputs",))]
+
     def forward(self, name: str, node: ConcatSpec, inputs: list[NodeInput]) -> list[str]:
         parts = ", ".join(i.expr for i in inputs)
         line = f"{name} = torch.cat([{parts}], dim=-1)"
@@ -191,3 +226,7 @@ class LayerNorm(Kind):
     def constructor(self, node: LayerNormSpec, inputs: list[NodeInput]) -> str:
         eps = "" if node.eps == 1e-5 else f", eps={node.eps!r}"
         return f"nn.LayerNorm({node.input_size}{eps})"
+
+    def cost(self, node: LayerNormSpec, inputs: list[NodeInput]) -> list[Cost]:
+        size = int(node.input_size)
+        return [Cost(2 * size, size, ("input",))]

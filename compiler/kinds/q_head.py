@@ -20,12 +20,15 @@ from .base import (
     LINE_LENGTH,
     Activation,
     Auto,
+    Cost,
+    KeyPath,
     Kind,
     NodeInput,
     NodeSpec,
     Problem,
     Shape,
     linear_stack,
+    linear_stack_cost,
     sequential,
     settle,
     signature,
@@ -118,6 +121,23 @@ class QHead(Kind):
             )
             return sequential([*layers, f"nn.Linear({_width(node)}, {node.actions})"])
         return "QHead()"
+
+    def cost(self, node: QHeadSpec, inputs: list[NodeInput]) -> list[Cost]:
+        noisy = bool(node.noisy)
+        layers = [(size, ("hidden", i)) for i, size in enumerate(node.hidden)]
+        costs = linear_stack_cost(
+            int(node.input_size), ("input",), layers, node.layer_norm, noisy=noisy
+        )
+        width, actions = _width(node), int(node.actions)
+        atoms = node.distributional.atoms if node.distributional else 1
+        outputs = actions * atoms + (atoms if node.dueling else 0)  # + the value stream
+        params = (width * outputs + outputs) * (2 if noisy else 1)
+        source: KeyPath = ("hidden", len(node.hidden) - 1) if node.hidden else ("input",)
+        factors = {("actions",): actions, ("distributional", "atoms"): atoms, source: width}
+        field = max(factors, key=factors.__getitem__)
+        # logits; for C51 also the softmax and its product with the support
+        values = outputs * (3 if node.distributional else 1)
+        return [*costs, Cost(params, values, field)]
 
     def head_class(self, node: QHeadSpec) -> str:
         """Source of the ``QHead`` class (empty for the plain head)."""

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Auto, Kind, NodeInput, NodeSpec, Shape, settle
+from .base import Auto, Cost, Kind, NodeInput, NodeSpec, Shape, settle
 
 
 class RecurrentSpec(NodeSpec):
@@ -47,6 +47,17 @@ class Recurrent(Kind):
         layers = f", num_layers={node.num_layers}" if node.num_layers != 1 else ""
         cls = "nn.LSTM" if node.kind == "lstm" else "nn.GRU"
         return f"{cls}({node.input_size}, {node.hidden_size}{layers}, batch_first=True)"
+
+    def cost(self, node: RecurrentSpec, inputs: list[NodeInput]) -> list[Cost]:
+        gates = 4 if node.kind == "lstm" else 3
+        size, width = node.hidden_size, int(node.input_size)
+        costs = []
+        for layer in range(node.num_layers):
+            params = gates * size * (width + size) + 2 * gates * size  # weights, two biases
+            field = ("input",) if layer == 0 and width > size else ("hidden_size",)
+            costs.append(Cost(params, (2 * gates + 2) * size, field))  # gates, h and c
+            width = size
+        return costs
 
     def forward(self, name: str, node: RecurrentSpec, inputs: list[NodeInput]) -> list[str]:
         # Everything before this node ran on [batch * time, features]; the memory
