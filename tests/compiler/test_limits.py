@@ -243,6 +243,14 @@ def test_sizes_are_shown_readably_however_large(n, bytes_, count_):
     assert (format_bytes(n), count(n)) == (bytes_, count_)
 
 
+def test_a_float_no_64_bit_integer_holds_is_out_of_range(tmp_path):
+    text = brain("  body: {kind: mlp, input: obs, hidden: [1e23]}\n")
+    with pytest.raises(SpecError) as info:
+        load_brain(write(tmp_path, text))
+    assert (info.value.code, info.value.path) == ("E113", "network.body.hidden[0]")
+    assert info.value.errors[0].message == "1e+23 is too large a number here"
+
+
 # --- text that would break the generated source ---------------------------------------
 
 
