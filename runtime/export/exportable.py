@@ -16,6 +16,8 @@ import torch
 
 from hamlet.compiler import CompiledBrain
 
+from .digest import weights_digest
+
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt", "safetensors": ".safetensors", "python": ""}
 """The file suffix each format gets when the output path has none."""
 
@@ -43,6 +45,7 @@ def describe(model: Exportable) -> dict[str, str]:
     """Metadata every export carries: what the network is and how to feed it."""
     notes = {
         "hamlet.spec_hash": model.brain.spec_hash,
+        "hamlet.weights_digest": weights_digest(model.module.state_dict()),
         "hamlet.brain_spec": json.dumps(model.brain.to_dict(), sort_keys=True),
         "hamlet.observation_layout": json.dumps(model.brain.layout.to_dict()),
         "hamlet.action_names": json.dumps(list(model.brain.layout.action_names)),

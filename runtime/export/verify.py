@@ -26,6 +26,7 @@ from torch import Tensor
 from hamlet.compiler import brain_from_data, compile_brain
 from hamlet.schemas.errors import Diagnostic, ExportError
 
+from .digest import weights_digest
 from .exportable import Exportable, is_recurrent
 from .weights import read_safetensors
 
@@ -144,12 +145,14 @@ def _stepper(format: str, path: Path, model: Exportable) -> Callable[..., Any]:
     if format == "safetensors":
         # read back as HamletModel.load reads it: the stored spec, compiled, holding the
         # stored weights (strictly: a missing or extra tensor fails here)
-        spec, stored_hash, weights, _ = read_safetensors(path, "cpu", str(path))
-        brain = compile_brain(brain_from_data(spec))
-        if stored_hash != brain.spec_hash:
+        stored = read_safetensors(path, "cpu", str(path))
+        brain = compile_brain(brain_from_data(stored.brain_spec))
+        if stored.spec_hash != brain.spec_hash:
             raise _mismatch(format, "its spec hash does not match its spec", path)
+        if stored.weights_digest != weights_digest(stored.weights):
+            raise _mismatch(format, "its weights do not match their digest", path)
         loaded = brain.instantiate().eval()
-        loaded.load_state_dict(weights, strict=True)
+        loaded.load_state_dict(stored.weights, strict=True)
         return lambda *inputs: loaded(*inputs)
     raise ValueError(f"cannot verify format {format!r}")
 

@@ -5,18 +5,20 @@ file cannot run code when it is loaded. Writes are atomic: the file appears unde
 its final name only once it is complete.
 
 * ``inference_v1`` (``model_epNNNNNN.pt``): the resolved brain spec and its hash,
-  the network's weights and metadata; everything needed to predict, nothing else.
-* ``training_v2`` (``checkpoint_epNNNNNN.pt``): both networks, the optimizer, the
-  counters and the config, with room for replay, RNG, curriculum and exploration
-  state, so that training can resume exactly.
+  the network's weights with their digest, and metadata; everything needed to
+  predict, nothing else.
+* ``training_v2`` (``checkpoint_epNNNNNN.pt``): both networks (each with its digest),
+  the optimizer, the counters and the config, with room for replay, RNG, curriculum
+  and exploration state, so that training can resume exactly.
+
+Reading checks every entry (:mod:`.entries`, :mod:`.metadata`), the spec against its
+hash (:mod:`.brains`) and the weights against their digest and the network
+(:mod:`.tensors`); a file written before digests existed loads without that check.
 """
 
 from __future__ import annotations
 
 import datetime
-import pickle
-import warnings
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -24,17 +26,32 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 
+from hamlet.compiler import CompiledBrain
+from hamlet.runtime.export import weights_digest
 from hamlet.runtime.files import write_atomically
 from hamlet.schemas.errors import CheckpointError, Diagnostic
-from hamlet.schemas.source import display_path
+
+from .brains import compile_stored, network_on_meta
+from .entries import (
+    MAX_STATE_ITEMS,
+    check_plain,
+    count,
+    entry,
+    entry_error,
+    join,
+    kind,
+    optional,
+    shown,
+    string_map,
+)
+from .metadata import check_metadata
+from .reading import file_name, read_file
+from .tensors import StateDict, check_finite, checked_weights
 
 INFERENCE_FORMAT = "inference_v1"
 TRAINING_FORMAT = "training_v2"
 FORMATS = (INFERENCE_FORMAT, TRAINING_FORMAT)
-
-StateDict = dict[str, Tensor]
 
 
 def hamlet_version() -> str:
@@ -73,6 +90,7 @@ class InferenceCheckpoint:
         data: dict[str, Any] = {
             "format_version": INFERENCE_FORMAT,
             "state_dict": self.state_dict,
+            "weights_digest": weights_digest(self.state_dict),
             "metadata": self.metadata,
             "created_at": self.created_at,
         }
@@ -116,7 +134,9 @@ class TrainingCheckpoint:
             "brain_spec": self.brain_spec,
             "brain_spec_hash": self.brain_spec_hash,
             "online": self.online,
+            "weights_digest": weights_digest(self.online),
             "target": self.target,
+            "target_digest": weights_digest(self.target),
             "optimizer": self.optimizer,
             "counters": self.counters,
             "config": self.config,
@@ -137,174 +157,149 @@ class TrainingCheckpoint:
 
 
 def save_checkpoint(checkpoint: InferenceCheckpoint | TrainingCheckpoint, path: str | Path) -> Path:
-    """Write a checkpoint atomically (temporary file, fsync, rename)."""
+    """Write a checkpoint atomically (temporary file, fsync, rename). Its metadata must
+    be what loading accepts (E204 otherwise): a checkpoint is never written that HAMLET
+    could not read back."""
     path = Path(path)
+    check_metadata(checkpoint.metadata, file_name(path))
     write_atomically(path, lambda handle: torch.save(checkpoint.payload(), handle))
     return path
 
 
 # --- reading ----------------------------------------------------------------------------
 
+Required = Mapping[str, type | tuple[type, ...]]
+"""Entry paths (``"rng.act"``: the key ``act`` of the dict ``rng``) that a caller needs,
+each with the type(s) it must have."""
+OPTIONAL_STATES = ("replay", "rng", "curriculum", "exploration", "world")
+
 
 def load_training_checkpoint(
-    path: str | Path, device: str | torch.device = "cpu"
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    *,
+    allow_hash_mismatch: bool = False,
+    required: Required | None = None,
 ) -> TrainingCheckpoint:
-    """Read a ``training_v2`` checkpoint, every required entry checked (E203/E204)."""
-    file = display_path(path)
+    """Read a ``training_v2`` checkpoint, every entry checked as :meth:`HamletModel.load
+    <hamlet.runtime.HamletModel.load>` checks a model's.
+
+    The spec must compile and match its hash (E206), both networks must fit it and match
+    their digests (E208; allow both mismatches, with warnings, by ``allow_hash_mismatch``),
+    hold finite values (E209), counters must be whole numbers >= 0 (``episode`` is
+    required), the config text, the states plain data; a missing or mistyped entry is
+    E204 with its path. ``required`` adds the entries a resumer reads, such as
+    ``{"counters.env_steps": int, "rng.act": torch.Tensor}``.
+    """
     data = read_file(path, device)
+    checkpoint, _ = training_from_data(
+        data, file_name(path), allow_hash_mismatch=allow_hash_mismatch, required=required
+    )
+    return checkpoint
+
+
+def training_from_data(
+    data: Any,
+    file: str,
+    *,
+    allow_hash_mismatch: bool = False,
+    required: Required | None = None,
+) -> tuple[TrainingCheckpoint, CompiledBrain]:
+    """A loaded file's ``training_v2`` contents, checked, and the brain they are of."""
     fmt = data.get("format_version") if isinstance(data, Mapping) else None
     if fmt != TRAINING_FORMAT:
         raise CheckpointError(
             Diagnostic(
                 "E203",
-                f"{file} is not a {TRAINING_FORMAT} checkpoint (format_version: {fmt!r})",
+                f"{file} is not a {TRAINING_FORMAT} checkpoint (format_version: {shown(fmt)})",
                 hint="resume from a checkpoint_epNNNNNN.pt that HAMLET's trainer wrote",
                 file=file,
                 path="format_version",
             )
         )
-    optional = {
-        key: entry(data, key, Mapping, file) if data.get(key) is not None else None
-        for key in ("replay", "rng", "curriculum", "exploration", "world")
-    }
-    return TrainingCheckpoint(
-        brain_spec=dict(entry(data, "brain_spec", Mapping, file)),
-        brain_spec_hash=entry(data, "brain_spec_hash", str, file),
-        online=dict(entry(data, "online", Mapping, file)),
-        target=dict(entry(data, "target", Mapping, file)),
-        optimizer=dict(entry(data, "optimizer", Mapping, file)),
-        counters=dict(entry(data, "counters", Mapping, file)),
-        config=dict(entry(data, "config", Mapping, file)),
-        metadata=dict(data.get("metadata") or {}),
-        created_at=str(data.get("created_at", "")),
-        **{k: dict(v) if v is not None else None for k, v in optional.items()},
+    spec = entry(data, "brain_spec", Mapping, file)
+    brain = compile_stored(spec, data.get("brain_spec_hash"), file, allow_hash_mismatch)
+    expected = network_on_meta(brain).state_dict()
+
+    def weights(key: str, digest: str) -> StateDict:
+        value = entry(data, key, Mapping, file)
+        return checked_weights(
+            expected,
+            value,
+            file,
+            key,
+            digest=data.get(digest),
+            digest_path=digest,
+            allow_mismatch=allow_hash_mismatch,
+        )
+
+    online, target = weights("online", "weights_digest"), weights("target", "target_digest")
+    optimizer = entry(data, "optimizer", Mapping, file)
+    check_plain(optimizer, file, "optimizer", json_only=False, limit=MAX_STATE_ITEMS)
+    _check_optimizer(optimizer, file)
+    counters = _counters(entry(data, "counters", Mapping, file), file)
+    states = {}
+    for key in OPTIONAL_STATES:
+        states[key] = optional(data, key, Mapping, file)
+        if states[key] is not None:
+            check_plain(states[key], file, key, json_only=False, limit=MAX_STATE_ITEMS)
+    metadata = data.get("metadata")
+    checkpoint = TrainingCheckpoint(
+        brain_spec=dict(spec),
+        brain_spec_hash=data["brain_spec_hash"],
+        online=online,
+        target=target,
+        optimizer=dict(optimizer),
+        counters=counters,
+        config=string_map(entry(data, "config", Mapping, file), file, "config"),
+        metadata=check_metadata(metadata if metadata is not None else {}, file),
+        created_at=optional(data, "created_at", str, file) or "",
+        **{key: dict(value) if value is not None else None for key, value in states.items()},
     )
+    _check_required(data, required or {}, file)
+    return checkpoint, brain
 
 
-def read_file(path: str | Path, device: str | torch.device = "cpu") -> Any:
-    """``torch.load`` with ``weights_only=True``, every failure a :class:`CheckpointError`."""
-    path = Path(path)
-    name = display_path(path)
-    if not path.is_file():
-        raise CheckpointError(
-            Diagnostic("E200", f"no such checkpoint: {name}", hint="check the path", file=name)
+def _check_optimizer(optimizer: Mapping[str, Any], file: str) -> None:
+    """A torch optimizer's state_dict: its per-parameter state finite (E209), as the
+    weights it was computed from must be."""
+    optional(optimizer, "param_groups", list, file, "optimizer")
+    state = optional(optimizer, "state", Mapping, file, "optimizer") or {}
+    for parameter, values in state.items():
+        where = join("optimizer.state", parameter)
+        if not isinstance(values, Mapping):
+            raise entry_error(file, where, f"'{where}' is {kind(values)}; it must be a dict")
+        tensors = {
+            k: v for k, v in values.items() if isinstance(k, str) and isinstance(v, torch.Tensor)
+        }
+        check_finite(tensors, file, where)
+
+
+def _counters(value: Mapping[Any, Any], file: str) -> dict[str, int]:
+    for key, number in value.items():
+        if not isinstance(key, str):
+            raise entry_error(file, "counters", f"'counters' has a key that is {kind(key)}")
+        count(number, file, join("counters", key))
+    if "episode" not in value:
+        raise entry_error(
+            file, "counters.episode", "the checkpoint's 'counters.episode' is missing"
         )
-    export = _export_kind(path)
-    if export is not None:
-        raise CheckpointError(
-            Diagnostic(
-                "E203",
-                f"{name} is a {export} export, not a checkpoint",
-                hint=_EXPORT_HINTS[export],
-                file=name,
-            )
-        )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch's own advice (weights_only=False) is unsafe
-            return torch.load(path, map_location=device, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        text = str(exc)
-        if "Weights only load failed" in text and ("GLOBAL" in text or "global" in text):
-            raise CheckpointError(
-                Diagnostic(
-                    "E202",
-                    f"{name} carries pickled Python objects that could run code when "
-                    f"loaded ({_culprit(text)}); it was refused",
-                    hint="only load files you trust; if you do trust it, re-save it as plain "
-                    "tensors and dicts with the code that wrote it",
-                    file=name,
+    return dict(value)
+
+
+def _check_required(data: Mapping[str, Any], required: Required, file: str) -> None:
+    for path, types in required.items():
+        value: Any = data
+        for key in path.split("."):
+            if not isinstance(value, Mapping) or key not in value:
+                raise entry_error(
+                    file, path, f"the checkpoint's '{path}' is missing; resuming needs it"
                 )
-            ) from None
-        raise _corrupt(name, text) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _corrupt(name, str(exc)) from None
-
-
-_EXPORT_HINTS = {
-    "TorchScript": "load it with torch.jit.load; HAMLET reads the checkpoint it came from",
-    "ONNX": "run it with onnxruntime; HAMLET reads the checkpoint it came from",
-}
-
-
-def _export_kind(path: Path) -> str | None:
-    """'TorchScript' or 'ONNX' when the file is one of those exports."""
-    if path.suffix == ".onnx":
-        return "ONNX"
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            if any(name.split("/", 1)[-1].startswith("code/") for name in archive.namelist()):
-                return "TorchScript"
-    return None
-
-
-def _corrupt(name: str, reason: str) -> CheckpointError:
-    first = reason.strip().splitlines()[0] if reason.strip() else "unreadable"
-    return CheckpointError(
-        Diagnostic(
-            "E201",
-            f"{name} is truncated or not a PyTorch checkpoint ({first})",
-            hint="the file may be incomplete (an interrupted copy?); use another checkpoint",
-            file=name,
-        )
-    )
-
-
-def _culprit(message: str) -> str:
-    for line in message.splitlines():
-        if "Unsupported global" in line or "GLOBAL" in line:
-            return line.strip().rstrip(".")
-    return "an unsupported object"
-
-
-def entry(data: Mapping[str, Any], key: str, kind: type, file: str) -> Any:
-    """``data[key]``, which must be a ``kind``; otherwise a clear E204."""
-    value = data.get(key)
-    if not isinstance(value, kind):
-        found = "missing" if key not in data else f"a {type(value).__name__}"
-        expected = "dict" if kind is Mapping else kind.__name__
-        raise CheckpointError(
-            Diagnostic(
-                "E204",
-                f"the checkpoint's '{key}' is {found}; its format needs a {expected}",
-                hint="the file is damaged or was written by other software",
-                file=file,
-                path=key,
+            value = value[key]
+        if not isinstance(value, types) or (isinstance(value, bool) and types is int):
+            wanted = " or ".join(
+                t.__name__ for t in (types if isinstance(types, tuple) else (types,))
             )
-        )
-    return value
-
-
-def check_tensors(
-    expected: Mapping[str, Tensor], given: Mapping[str, Any], file: str, key: str
-) -> None:
-    """Raise E205 listing missing, unexpected and mis-shaped tensors (each sorted)."""
-    missing = sorted(set(expected) - set(given))
-    unexpected = sorted(set(given) - set(expected))
-    misshaped = sorted(
-        f"{k} {list(given[k].shape)} (network: {list(expected[k].shape)})"
-        for k in set(expected) & set(given)
-        if not isinstance(given[k], Tensor) or given[k].shape != expected[k].shape
-    )
-    if not (missing or unexpected or misshaped):
-        return
-    parts = []
-    for label, names in (
-        ("missing", missing),
-        ("unexpected", unexpected),
-        ("mis-shaped", misshaped),
-    ):
-        if names:
-            shown = ", ".join(names[:8]) + (
-                f", ... ({len(names)} in all)" if len(names) > 8 else ""
+            raise entry_error(
+                file, path, f"the checkpoint's '{path}' is {kind(value)}; resuming needs {wanted}"
             )
-            parts.append(f"{label}: {shown}")
-    raise CheckpointError(
-        Diagnostic(
-            "E205",
-            "the weights do not fit the network: " + "; ".join(parts),
-            hint="the checkpoint belongs to another brain; load it with the spec it was saved with",
-            file=file,
-            path=key,
-        )
-    )

@@ -2,12 +2,15 @@
 
 A training checkpoint carries the optimizer, the target network and the replay
 memory; an inference checkpoint only what acting needs. Each
-``checkpoint_epNNNNNN.pt`` gets a ``model_epNNNNNN.pt`` beside it.
+``checkpoint_epNNNNNN.pt`` gets a ``model_epNNNNNN.pt`` beside it. One that exists
+already (the trainer writes both) is kept, with an :class:`ExistingCheckpointKept`
+warning, unless ``force`` asks to replace it.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,7 @@ from hamlet.schemas.errors import CheckpointError, Diagnostic
 
 from .checkpoint import inference_name
 from .hamlet_model import HamletModel
+from .reading import file_name
 
 TRAINING_FILE = re.compile(r"checkpoint_ep(\d+)\.pt")
 MIGRATABLE = ("training_v2", "townlet_v2")
@@ -25,6 +29,12 @@ MIGRATABLE = ("training_v2", "townlet_v2")
 class Migrated:
     source: Path
     target: Path
+    replaced: bool = False
+    """Whether a file was there before (only with ``force``)."""
+
+
+class ExistingCheckpointKept(UserWarning):
+    """``hamlet migrate`` left an inference checkpoint that was already there alone."""
 
 
 def training_checkpoints(path: Path) -> list[Path]:
@@ -36,9 +46,11 @@ def training_checkpoints(path: Path) -> list[Path]:
     return [path]
 
 
-def migrate(path: str | Path) -> Iterator[Migrated | CheckpointError]:
+def migrate(path: str | Path, *, force: bool = False) -> Iterator[Migrated | CheckpointError]:
     """Write an inference checkpoint beside each training checkpoint under ``path``;
-    yields what was written, or the error of a file that could not be migrated."""
+    yields what was written, or the error of a file that could not be migrated. An
+    inference checkpoint that exists is kept (with an :class:`ExistingCheckpointKept`
+    warning, and nothing yielded) unless ``force``."""
     for source in training_checkpoints(Path(path)):
         try:
             model = HamletModel.load(source)
@@ -56,7 +68,17 @@ def migrate(path: str | Path) -> Iterator[Migrated | CheckpointError]:
             if episode is None and match:
                 episode = int(match.group(1))
             target = source.with_name(inference_name(int(episode or 0)))
+            existed = target.exists() or target.is_symlink()
+            if existed and not force:
+                warnings.warn(
+                    ExistingCheckpointKept(
+                        f"kept {file_name(target)}, which exists already (it was not "
+                        f"made from {source.name} again); migrate(..., force=True) replaces it"
+                    ),
+                    stacklevel=2,
+                )
+                continue
             model.save(target, migrated_from=source.name)
-            yield Migrated(source, target)
+            yield Migrated(source, target, replaced=existed)
         except CheckpointError as error:
             yield error
