@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
+from hamlet.compiler import DEFAULT_MAX_MEMORY
+from hamlet.compiler.cli import gibibytes, run_cli
 from hamlet.compiler.cli import positive_int as _positive
-from hamlet.compiler.cli import run_cli
+from hamlet.compiler.memory import format_bytes
 
 from .export import FORMATS
 from .model.device import DEVICE_HELP
@@ -99,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         resume=args.resume,
         checkpoint_every=args.checkpoint_every,
         minutes=args.minutes,
+        max_memory=args.max_memory,
     )
     if args.watch:
         from .viewer.watch import run_watched
@@ -228,6 +231,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--minutes", type=_minutes, help="stop after this much wall-clock time (minutes, > 0)"
     )
+    sub.add_argument(
+        "--max-memory", metavar="GIB", type=gibibytes, default=DEFAULT_MAX_MEMORY,
+        help="refuse (E134) a brain or an agent count needing more memory than this, estimated "
+        f"before anything is allocated (default {format_bytes(DEFAULT_MAX_MEMORY)})",
+    )  # fmt: skip
     sub.add_argument("--quiet", action="store_true", help="no progress display")
     live = sub.add_argument_group("watching it learn")
     live.add_argument(

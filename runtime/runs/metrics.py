@@ -75,6 +75,9 @@ CREATE TABLE IF NOT EXISTS run_state (
     value TEXT NOT NULL
 );
 """
+DAMAGE = (sqlite3.DatabaseError, UnicodeDecodeError)
+"""What SQLite raises on a damaged file (an error message read out of the damaged pages
+may not even decode)."""
 REQUIRED_TABLES = ("episodes", "curriculum_transitions", "affordance_transitions", "run_state")
 """What a run's database holds from its first episode on (recordings came later: an older
 run gains the table when it resumes)."""
@@ -116,7 +119,7 @@ class MetricsDB:
         try:
             with refused_writes(self.path):
                 yield
-        except sqlite3.DatabaseError as error:
+        except DAMAGE as error:
             raise damaged(self.path, str(error)) from None
 
     def add_episodes(self, episodes: Iterable[Episode], env_steps: int, loss: float | None) -> None:
@@ -188,7 +191,7 @@ def read_rows(path: str | Path, query: str) -> list[dict[str, Any]]:
             return [dict(row) for row in connection.execute(query).fetchall()]
         finally:
             connection.close()
-    except sqlite3.DatabaseError as error:
+    except DAMAGE as error:
         raise damaged(path, str(error)) from None
 
 

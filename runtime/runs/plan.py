@@ -14,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from hamlet.compiler import CompiledBrain, compile_brain
+from hamlet.compiler import DEFAULT_MAX_MEMORY, CompiledBrain, compile_brain
+from hamlet.compiler.memory import format_bytes
 from hamlet.runtime.model.checkpoint import TrainingCheckpoint, load_training_checkpoint
 from hamlet.runtime.model.device import resolve_device
 from hamlet.schemas import Pack, load_pack, observation_layout
@@ -47,6 +48,9 @@ class RunOptions:
     """Default: the pack's ``run.checkpoint_every``."""
     minutes: float | None = None
     """Stop (with a final checkpoint) after this much wall-clock time."""
+    max_memory: int = DEFAULT_MAX_MEMORY
+    """Refuse (E134) a run whose brain or agents would need more memory than this (bytes),
+    estimated from their sizes before anything is allocated."""
 
 
 @dataclass
@@ -80,14 +84,20 @@ def plan_run(options: RunOptions) -> RunPlan:
     if options.pack is None:
         raise UsageError.option("PACK", "(none)", "a config pack to train (or --resume RUN_DIR)")
     pack = load_pack(options.pack)
-    brain = compile_brain(pack.directory / "brain.yaml", layout=observation_layout(pack))
+    layout = observation_layout(pack)
+    brain = compile_brain(
+        pack.directory / "brain.yaml", layout=layout, max_memory=options.max_memory
+    )
+    _check_agents(options.agents or 1, brain, options.max_memory)
     run = RunDirectory.create(options.out, pack, brain)
     db = MetricsDB(run.metrics, create=True)
     seed = options.seed if options.seed is not None else pack.training.run.seed
     return RunPlan(
         run=run,
         pack=_own_copy(run),
-        brain=compile_brain(run.config / "brain.yaml", layout=observation_layout(pack)),
+        brain=compile_brain(
+            run.config / "brain.yaml", layout=layout, max_memory=options.max_memory
+        ),
         device=device,
         seed=seed,
         agents=options.agents or 1,
@@ -111,7 +121,9 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
                 "leave out the pack to resume a run (it trains with its own copy of its "
                 "config), or start a new run of " + asked,
             )
-    brain = compile_brain(run.config / "brain.yaml", layout=observation_layout(pack))
+    brain = compile_brain(
+        run.config / "brain.yaml", layout=observation_layout(pack), max_memory=options.max_memory
+    )
     run.check_writable()
     db = MetricsDB(run.metrics, create=False)
     try:
@@ -132,6 +144,7 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
         seed = _recorded(run, "seed", options.seed, recorded.get("seed"))
         agents = len(state.world["world"]["alive"]) if state.world else recorded.get("agents", 1)
         agents = _recorded(run, "agents", options.agents, agents)
+        _check_agents(agents, brain, options.max_memory)
         total = options.episodes or recorded.get("total_episodes") or pack.training.run.max_episodes
         if total <= done:
             raise _conflict(
@@ -187,6 +200,33 @@ def _recorded(run: RunDirectory, name: str, asked: int | None, recorded: object)
 
 def _conflict(run: RunDirectory, message: str, hint: str) -> RunError:
     return RunError(Diagnostic("E311", message, hint=hint, file=str(run.path)))
+
+
+AGENT_BYTES_PER_OBSERVATION_VALUE = 4 * 12
+"""What one agent holds per observation value, float32: its observation, the next one and
+the world's buffers behind them, the acting batch, and its share of the replay (at least
+one step per agent)."""
+
+
+def _check_agents(agents: int, brain: CompiledBrain, limit: int) -> None:
+    """E134 when ``agents`` copies of the world would need more than ``limit`` bytes."""
+    per_agent = AGENT_BYTES_PER_OBSERVATION_VALUE * brain.layout.obs_dim + 4096
+    memory = brain.resolved.recurrent
+    if memory is not None:  # each agent's acting state (h, c)
+        per_agent += 2 * 4 * memory.spec.num_layers * memory.spec.hidden_size  # type: ignore[attr-defined]
+    needed = agents * per_agent
+    if needed > limit:
+        raise UsageError(
+            Diagnostic(
+                "E134",
+                f"--agents {agents:,} would need about {format_bytes(needed)} for the agents "
+                f"alone, over the limit of {format_bytes(limit)}",
+                hint="train fewer agents, or raise the limit with --max-memory GIB if the "
+                "machine has the memory",
+                file="<command line>",
+                path="--agents",
+            )
+        )
 
 
 def _check_options(options: RunOptions) -> None:

@@ -19,7 +19,6 @@ import contextlib
 import gc
 import logging
 import signal
-import sqlite3
 import statistics
 import sys
 import threading
@@ -51,7 +50,7 @@ from hamlet.runtime.telemetry.streaming import EpisodeQueue, StreamServer
 from hamlet.schemas.errors import Diagnostic, HamletError, RunError, StorageError
 
 from .directory import PACK_FILES
-from .metrics import MetricsDB, damaged
+from .metrics import DAMAGE, MetricsDB, damaged
 from .plan import RunOptions, RunPlan, plan_run
 from .progress import Progress
 
@@ -176,7 +175,7 @@ def train(
     except (StorageError, RunError) as error:
         _fail(error, db, live, log)
         raise
-    except sqlite3.DatabaseError as error:  # written through by the recordings
+    except DAMAGE as error:  # written through by the recordings
         failure = damaged(db.path, str(error))
         _fail(failure, db, live, log)
         raise failure from None

@@ -52,7 +52,7 @@ class CheckpointPlayer:
         model_name: str | None = None,
     ) -> None:
         self.model, self.pack = model, pack
-        self.stage = stage or len(pack.training.curriculum.stages)
+        self.stage = stage if stage is not None else len(pack.training.curriculum.stages)
         """The curriculum stage whose difficulty it plays at (default: the last)."""
         self.multiplier = stage_multiplier(pack, self.stage)
         self.epsilon = epsilon

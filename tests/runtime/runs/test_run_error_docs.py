@@ -57,9 +57,7 @@ def _section(code: str) -> str:
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_documented_output_is_what_hamlet_prints(
-    code, finished_run, tmp_path, monkeypatch, capsys
-):
+def test_documented_output_is_what_hamlet_prints(code, finished_run, tmp_path, monkeypatch, capsys):
     if code == "E301" and torch.cuda.is_available():
         pytest.skip("the example is of a machine without CUDA")
     monkeypatch.chdir(tmp_path)
