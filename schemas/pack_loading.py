@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from hamlet.configs import PACK_NAMES, pack_dir
 
-from .errors import Diagnostic, DiagnosticSink, SpecError
+from .errors import Diagnostic, DiagnosticSink, SpecError, did_you_mean
 from .pack import PACK_FILES, Pack
 from .pack_consistency import consistency_errors
 from .source import YamlDocument, load_yaml
@@ -39,13 +39,13 @@ def load_pack(directory: str | Path) -> Pack:
     directory = Path(directory)
     files = ", ".join(f"{kind}.yaml" for kind in PACK_FILES)
     if not directory.is_dir():
+        shipped = ", ".join(PACK_NAMES)
+        guess = did_you_mean(directory.name, PACK_NAMES)
+        hint = f"did you mean '{guess}'? " if guess else ""
+        hint += f"give a shipped pack ({shipped}) or a directory holding {files}, "
+        hint += "e.g. configs/L1_full_observability"
         raise SpecError(
-            Diagnostic(
-                "E103",
-                f"no such config pack directory: {directory}",
-                hint=f"give a directory holding {files}, e.g. configs/L1_full_observability",
-                file=str(directory),
-            )
+            Diagnostic("E103", f"no such config pack: {directory}", hint=hint, file=str(directory))
         )
     sink = DiagnosticSink()
     docs: dict[str, YamlDocument] = {}

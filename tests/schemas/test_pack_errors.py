@@ -231,3 +231,12 @@ def test_problems_in_several_files_are_reported_together(tmp_path: Path) -> None
         load_pack(pack)
     found = {(e.code, Path(e.file).name) for e in info.value.errors}
     assert found == {("E114", "bars.yaml"), ("E113", "training.yaml")}
+
+
+def test_a_misspelled_pack_name_gets_a_suggestion_and_the_list() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_pack("L1_full_observabilty")
+    error = caught.value
+    assert error.code == "E103"
+    assert error.hint.startswith("did you mean 'L1_full_observability'?")
+    assert "L0_0_minimal" in error.hint and "L3_temporal_mechanics" in error.hint
