@@ -33,6 +33,7 @@ from hamlet.runtime.files import write_atomically
 from hamlet.schemas.errors import CheckpointError, Diagnostic
 
 from .brains import compile_stored, network_on_meta
+from .device import resolve_device
 from .entries import (
     MAX_STATE_ITEMS,
     check_plain,
@@ -191,7 +192,7 @@ def load_training_checkpoint(
     E204 with its path. ``required`` adds the entries a resumer reads, such as
     ``{"counters.env_steps": int, "rng.act": torch.Tensor}``.
     """
-    data = read_file(path, device)
+    data = read_file(path, resolve_device(device))
     checkpoint, _ = training_from_data(
         data, file_name(path), allow_hash_mismatch=allow_hash_mismatch, required=required
     )

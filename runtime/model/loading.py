@@ -23,6 +23,7 @@ from hamlet.schemas.errors import CheckpointError, Diagnostic
 from . import legacy
 from .brains import compile_recovered, compile_stored, network_on_meta
 from .checkpoint import FORMATS, INFERENCE_FORMAT, TRAINING_FORMAT, training_from_data
+from .device import resolve_device
 from .entries import clip, count, entry, entry_error, kind, optional, shown
 from .metadata import check_metadata
 from .reading import check_file, read_file
@@ -49,6 +50,7 @@ def load_model_parts(
     path: str | Path, device: str | torch.device, allow_hash_mismatch: bool
 ) -> Loaded:
     """The compiled brain, its module with the weights and the metadata of a file."""
+    device = resolve_device(device)  # E300/E301 here, not a misleading E201 from torch.load
     path, file = check_file(path)
     if path.suffix == ".safetensors":
         return _from_safetensors(path, device, file, allow_hash_mismatch)
@@ -84,7 +86,7 @@ def load_model_parts(
         key = "model_state_dict"
     elif legacy.is_state_dict(data):
         recovered = from_state_dict(tensor_map(data, file, ""), file)
-        key = "(state_dict)"
+        key = ""  # the tensors are the file's top-level entries
     else:
         names = sorted(k for k in data if isinstance(k, str))
         keys = ", ".join(clip(k, 40) for k in names[:8]) or "none that are names"

@@ -27,7 +27,7 @@ from hamlet.runtime.model.checkpoint import (
     save_checkpoint,
 )
 from hamlet.runtime.model.migrate import ExistingCheckpointKept, migrate
-from hamlet.schemas import CheckpointError
+from hamlet.schemas import CheckpointError, HamletError
 
 from ...compiler.test_legacy_networks import SimpleQNetwork
 from .crafted import (
@@ -565,6 +565,18 @@ def test_migrate_keeps_an_inference_checkpoint_that_exists(tmp_path, simple_mode
     (replaced,) = migrate(tmp_path, force=True)
     assert replaced.replaced and existing.read_bytes() != before
     assert HamletModel.load(existing).metadata["migrated_from"] == "checkpoint_ep000007.pt"
+
+
+def test_an_unknown_or_missing_device_is_said_so_not_blamed_on_the_file(tmp_path, simple_model):
+    path = simple_model.save(tmp_path / "m.pt")
+    with pytest.raises(HamletError) as info:
+        HamletModel.load(path, device="gpu")
+    assert info.value.code == "E300"
+    if not torch.cuda.is_available():
+        for load in (HamletModel.load, load_training_checkpoint):
+            with pytest.raises(HamletError) as info:
+                load(path, device="cuda")
+            assert info.value.code == "E301"
 
 
 def test_loading_reads_nothing_but_regular_files(tmp_path):
