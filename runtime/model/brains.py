@@ -16,11 +16,16 @@ from .notices import ALLOW_HINT, mismatch
 
 
 def compile_stored(
-    spec: Any, stored_hash: Any, file: str, allow_mismatch: bool, prefix: str = ""
+    spec: Any,
+    stored_hash: Any,
+    file: str,
+    allow_mismatch: bool,
+    paths: tuple[str, str] = ("brain_spec", "brain_spec_hash"),
 ) -> CompiledBrain:
     """The stored spec, compiled (E204 when it is not a valid brain) and matching its
-    stored hash (E206, or a warning with ``allow_mismatch``)."""
-    spec_path, hash_path = f"{prefix}brain_spec", f"{prefix}brain_spec_hash"
+    stored hash (E206, or a warning with ``allow_mismatch``); ``paths`` are where the
+    file keeps the two."""
+    spec_path, hash_path = paths
     if not isinstance(spec, Mapping):
         raise entry_error(
             file, spec_path, f"the checkpoint's '{spec_path}' is {kind(spec)}; it must be a dict"

@@ -160,7 +160,8 @@ def _from_safetensors(
 ) -> Loaded:
     stored = read_safetensors(path, device, file)
     prefix = "__metadata__.hamlet."
-    brain = compile_stored(stored.brain_spec, stored.spec_hash, file, allow_mismatch, prefix)
+    paths = (f"{prefix}brain_spec", f"{prefix}spec_hash")
+    brain = compile_stored(stored.brain_spec, stored.spec_hash, file, allow_mismatch, paths)
     metadata = check_metadata(stored.metadata, file, f"{prefix}metadata")
     module = build_module(
         brain,

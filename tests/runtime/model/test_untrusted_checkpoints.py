@@ -241,6 +241,15 @@ def test_the_safetensors_digest_is_checked(tmp_path, simple_model):
     del header["hamlet.weights_digest"]  # an export from before digests
     save_file(weights, tmp_path / "old.safetensors", metadata=header)
     assert HamletModel.load(tmp_path / "old.safetensors").source_format == "safetensors"
+    for key, value, code, where in (
+        ("hamlet.spec_hash", "sha256:" + "0" * 64, "E206", "spec_hash"),
+        ("hamlet.metadata", '{"pack": 3}', "E204", "metadata.pack"),
+        ("hamlet.metadata", "[1]", "E204", "metadata"),
+        ("hamlet.brain_spec", "[" * 100_000 + "]" * 100_000, "E201", "brain_spec"),
+    ):
+        save_file(weights, tmp_path / "bad.safetensors", metadata={**header, key: value})
+        error = _error(tmp_path / "bad.safetensors")
+        assert (error.code, error.path) == (code, f"__metadata__.hamlet.{where}"), key
 
 
 # --- files that are not checkpoints ------------------------------------------------------
