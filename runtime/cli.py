@@ -64,20 +64,24 @@ def _export(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from hamlet.compiler.cli import print_diagnostics
 
-    from .model.migrate import Migrated, migrate
+    from .model.migrate import Kept, Migrated, migrate
 
     path = Path(args.path)
     if (path / "checkpoints").is_dir():  # a run directory: its checkpoints
         path = path / "checkpoints"
-    failed = done = 0
-    for outcome in migrate(path):
+    failed = handled = 0
+    for outcome in migrate(path, force=args.force):
         if isinstance(outcome, Migrated):
-            done += 1
-            print(f"wrote {outcome.target} (from {outcome.source.name})")
+            handled += 1
+            again = ", replacing the one there" if outcome.replaced else ""
+            print(f"wrote {outcome.target} (from {outcome.source.name}{again})")
+        elif isinstance(outcome, Kept):
+            handled += 1
+            print(f"kept {outcome.target}, which exists already (--force replaces it)")
         else:
             failed += 1
             print_diagnostics(outcome.errors)
-    if done == 0 and failed == 0:
+    if handled == 0 and failed == 0:
         print(f"no training checkpoints (checkpoint_ep*.pt) in {args.path}")
     return 1 if failed else 0
 
@@ -163,7 +167,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--paths", action="store_true", help="also print where each pack lives")
     sub.set_defaults(run=_packs, parser=sub)
 
-    mismatch_help = "load a checkpoint whose spec does not match its hash (with a warning)"
+    mismatch_help = (
+        "load a checkpoint whose spec does not match its hash (E206) or whose weights do not "
+        "match their digest (E208), with a warning"
+    )
     sub = commands.add_parser(
         "inspect",
         help="show what a checkpoint holds",
@@ -206,6 +213,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument(
         "path", metavar="PATH", help="a training checkpoint, a folder of them, or a run directory"
+    )
+    sub.add_argument(
+        "--force", action="store_true", help="replace inference checkpoints that exist already"
     )
     sub.set_defaults(run=_migrate, parser=sub)
 

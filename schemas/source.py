@@ -99,14 +99,28 @@ def display_path(path: str | Path) -> str:
     """A path as users should see it: relative to the working directory when inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (3.11)
         return str(path)
+
+
+MAX_YAML_BYTES = 16 * 2**20
+"""Brains and config packs are a few kB; a file this large was named by mistake."""
 
 
 def load_yaml(path: str | Path, *, display_name: str | None = None) -> YamlDocument:
     """Read and parse a YAML file; every failure is a :class:`SpecError`."""
     name = display_name or display_path(path)
     try:
+        if Path(path).stat().st_size > MAX_YAML_BYTES:
+            raise SpecError(
+                Diagnostic(
+                    "E103",
+                    f"{name} is {Path(path).stat().st_size:,} bytes, too large for a HAMLET "
+                    f"file (at most {MAX_YAML_BYTES:,})",
+                    hint="check the path: brains and config packs are a few kB",
+                    file=name,
+                )
+            )
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(

@@ -3,14 +3,13 @@
 A training checkpoint carries the optimizer, the target network and the replay
 memory; an inference checkpoint only what acting needs. Each
 ``checkpoint_epNNNNNN.pt`` gets a ``model_epNNNNNN.pt`` beside it. One that exists
-already (the trainer writes both) is kept, with an :class:`ExistingCheckpointKept`
-warning, unless ``force`` asks to replace it.
+already (the trainer writes both) is kept (:class:`Kept`) unless ``force`` asks to
+replace it.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,6 @@ from hamlet.schemas.errors import CheckpointError, Diagnostic
 
 from .checkpoint import inference_name
 from .hamlet_model import HamletModel
-from .reading import file_name
 
 TRAINING_FILE = re.compile(r"checkpoint_ep(\d+)\.pt")
 MIGRATABLE = ("training_v2", "townlet_v2")
@@ -33,8 +31,12 @@ class Migrated:
     """Whether a file was there before (only with ``force``)."""
 
 
-class ExistingCheckpointKept(UserWarning):
-    """``hamlet migrate`` left an inference checkpoint that was already there alone."""
+@dataclass(frozen=True)
+class Kept:
+    """An inference checkpoint that was already there, left as it was (no ``force``)."""
+
+    source: Path
+    target: Path
 
 
 def training_checkpoints(path: Path) -> list[Path]:
@@ -46,11 +48,12 @@ def training_checkpoints(path: Path) -> list[Path]:
     return [path]
 
 
-def migrate(path: str | Path, *, force: bool = False) -> Iterator[Migrated | CheckpointError]:
+def migrate(
+    path: str | Path, *, force: bool = False
+) -> Iterator[Migrated | Kept | CheckpointError]:
     """Write an inference checkpoint beside each training checkpoint under ``path``;
-    yields what was written, or the error of a file that could not be migrated. An
-    inference checkpoint that exists is kept (with an :class:`ExistingCheckpointKept`
-    warning, and nothing yielded) unless ``force``."""
+    yields what was written, what was kept (an inference checkpoint that exists stays,
+    unless ``force``), or the error of a file that could not be migrated."""
     for source in training_checkpoints(Path(path)):
         try:
             model = HamletModel.load(source)
@@ -70,13 +73,7 @@ def migrate(path: str | Path, *, force: bool = False) -> Iterator[Migrated | Che
             target = source.with_name(inference_name(int(episode or 0)))
             existed = target.exists() or target.is_symlink()
             if existed and not force:
-                warnings.warn(
-                    ExistingCheckpointKept(
-                        f"kept {file_name(target)}, which exists already (it was not "
-                        f"made from {source.name} again); migrate(..., force=True) replaces it"
-                    ),
-                    stacklevel=2,
-                )
+                yield Kept(source, target)
                 continue
             model.save(target, migrated_from=source.name)
             yield Migrated(source, target, replaced=existed)

@@ -9,6 +9,7 @@ and a resumed run never starts against a history it cannot continue.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,20 @@ from .directory import RunDirectory
 from .metrics import MetricsDB
 
 MAX_SEED = 2**63 - 1
+RESUMED_ENTRIES: dict[str, type | tuple[type, ...]] = {
+    "counters.env_steps": int,
+    "counters.gradient_steps": int,
+    "rng.act": torch.Tensor,
+    "rng.learn": torch.Tensor,
+    "rng.torch": torch.Tensor,
+    "replay": Mapping,
+    "curriculum": Mapping,
+    "exploration.epsilon": Mapping,
+    "exploration.intrinsic": Mapping,
+    "world.world": Mapping,
+}
+"""What the trainer reads from a training checkpoint to go on, beyond what every training
+checkpoint has: missing or mistyped, it is E204 with its path."""
 """Seeds are 64-bit signed integers (torch.manual_seed's range)."""
 
 
@@ -129,7 +144,7 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
     try:
         run.remove_temporary_files()
         latest = run.latest_training_checkpoint()
-        state = load_training_checkpoint(latest, device)
+        state = load_training_checkpoint(latest, device, required=RESUMED_ENTRIES)
         if state.brain_spec_hash != brain.spec_hash:
             raise _conflict(
                 run,

@@ -194,7 +194,7 @@ def _restore(trainer: Trainer, state: TrainingCheckpoint, path: Path) -> None:
     loader checks each part, not how they relate) is refused, not half restored."""
     try:
         trainer.restore(state)
-    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
         raise RunError(
             Diagnostic(
                 "E311",

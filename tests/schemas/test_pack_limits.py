@@ -189,3 +189,24 @@ def test_every_integer_of_a_pack_schema_has_a_maximum(name):
 def test_every_shipped_pack_is_within_the_limits():
     for name in ("L0_0_minimal", "L1_full_observability", "L3_temporal_mechanics"):
         assert load_pack(pack_dir(name)).name == name
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from hamlet.schemas import load_yaml
+
+    huge = tmp_path / "bars.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(64 * 2**20)  # sparse: no disk used
+    with pytest.raises(SpecError) as caught:
+        load_yaml(huge)
+    assert caught.value.code == "E103" and "too large" in caught.value.errors[0].message
+
+
+def test_a_symlink_loop_is_a_coded_error(tmp_path: Path) -> None:
+    from hamlet.schemas import load_yaml
+
+    loop = tmp_path / "brain.yaml"
+    loop.symlink_to(loop)
+    with pytest.raises(SpecError) as caught:
+        load_yaml(loop)
+    assert caught.value.code == "E103"

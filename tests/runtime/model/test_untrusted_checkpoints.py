@@ -26,7 +26,7 @@ from hamlet.runtime.model.checkpoint import (
     read_file,
     save_checkpoint,
 )
-from hamlet.runtime.model.migrate import ExistingCheckpointKept, migrate
+from hamlet.runtime.model.migrate import Kept, migrate
 from hamlet.schemas import CheckpointError, HamletError
 
 from ...compiler.test_legacy_networks import SimpleQNetwork
@@ -568,9 +568,9 @@ def test_migrate_keeps_an_inference_checkpoint_that_exists(tmp_path, simple_mode
     save_checkpoint(_training(simple_model), tmp_path / "checkpoint_ep000007.pt")
     existing = simple_model.save(tmp_path / "model_ep000007.pt", note="the trainer's own")
     before = existing.read_bytes()
-    with pytest.warns(ExistingCheckpointKept, match="model_ep000007.pt"):
-        outcomes = list(migrate(tmp_path))
-    assert outcomes == [] and existing.read_bytes() == before
+    outcomes = list(migrate(tmp_path))
+    assert outcomes == [Kept(tmp_path / "checkpoint_ep000007.pt", existing)]
+    assert existing.read_bytes() == before
     (replaced,) = migrate(tmp_path, force=True)
     assert replaced.replaced and existing.read_bytes() != before
     assert HamletModel.load(existing).metadata["migrated_from"] == "checkpoint_ep000007.pt"
