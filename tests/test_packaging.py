@@ -10,6 +10,7 @@ test checks that every module it imports comes from the wheel.
 from __future__ import annotations
 
 import json
+import shutil
 import site
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TOP_LEVELS = ("schemas", "compiler", "runtime", "configs")
 PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
 
 CHECK = """
@@ -47,8 +49,16 @@ def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("wheel")
+    # Build from a copy of the sources: setuptools reuses a build/ folder, and one left in
+    # the working tree would carry modules since deleted into the wheel.
+    source = folder / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in TOP_LEVELS:
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     pip = [sys.executable, "-m", "pip"]
-    run(*pip, "wheel", ROOT, "--no-deps", "--no-build-isolation", "-q", "-w", folder, cwd=folder)
+    run(*pip, "wheel", source, "--no-deps", "--no-build-isolation", "-q", "-w", folder, cwd=folder)
     (wheel,) = folder.glob("hamlet-*.whl")
     env = folder / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", env, cwd=folder)
