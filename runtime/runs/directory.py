@@ -93,14 +93,16 @@ class RunDirectory:
         run = cls(Path(path))
         if not (run.config / "brain.yaml").is_file():
             what = "does not exist" if not run.path.exists() else "has no config/brain.yaml"
+            inside = sorted(p for p in run.path.glob("*/config/brain.yaml"))
+            hint = f"give the folder hamlet run created, e.g. {RUN_EXAMPLE}"
+            if inside:  # a folder of runs, such as runs/<pack>
+                hint = f"it holds {len(inside)} run(s); the newest is {inside[-1].parent.parent}"
             raise RunError(
                 Diagnostic(
-                    "E310",
-                    f"{run.path} is not a run directory (it {what})",
-                    hint=f"give the folder hamlet run created, e.g. {RUN_EXAMPLE}",
+                    "E310", f"{run.path} is not a run directory (it {what})", hint=hint,
                     file=str(run.path),
                 )
-            )
+            )  # fmt: skip
         return run
 
     def check_writable(self) -> None:
