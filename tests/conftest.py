@@ -3,6 +3,8 @@ and the tolerance of float comparisons between two different computations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hamlet.schemas.layout import ObservationLayout
@@ -30,3 +32,17 @@ def full_layout() -> ObservationLayout:
 @pytest.fixture
 def partial_layout() -> ObservationLayout:
     return PARTIAL_L2
+
+
+def integer_subschemas(schema: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every integer-typed subschema of a JSON Schema, with its JSON pointer."""
+    found = []
+    if isinstance(schema, dict):
+        if schema.get("type") == "integer":
+            found.append((path, schema))
+        for key, value in schema.items():
+            found += integer_subschemas(value, f"{path}/{key}")
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            found += integer_subschemas(value, f"{path}/{index}")
+    return found

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -29,6 +28,8 @@ from hamlet.compiler.kinds import KINDS
 from hamlet.compiler.memory import count, format_bytes
 from hamlet.configs import PACK_NAMES, pack_dir
 from hamlet.schemas import load_pack, load_schema, observation_layout
+
+from ..conftest import integer_subschemas
 
 OBSERVATION = """\
 observation:
@@ -212,21 +213,8 @@ BOUNDED_BY_MEMORY = {
 }
 
 
-def _integers(schema: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    if isinstance(schema, dict):
-        if schema.get("type") == "integer":
-            found.append((path, schema))
-        for key, value in schema.items():
-            found += _integers(value, f"{path}/{key}")
-    elif isinstance(schema, list):
-        for index, value in enumerate(schema):
-            found += _integers(value, f"{path}/{index}")
-    return found
-
-
 def test_every_brain_integer_has_a_maximum_or_is_bounded_by_memory():
-    integers = _integers(load_schema("brain"))
+    integers = integer_subschemas(load_schema("brain"))
     assert {path for path, schema in integers if "maximum" not in schema} == BOUNDED_BY_MEMORY
 
 

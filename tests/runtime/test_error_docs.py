@@ -92,19 +92,23 @@ def _build(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(formats, "export_onnx", export_with_wrong_weights)
 
 
-def _section(code: str) -> str:
-    return re.search(rf"(?ms)^### {code} .*?(?=^### |\Z)", ERRORS_MD).group(0)
+def run_documented_example(code: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the console example of ``code``'s section of docs/errors.md through ``hamlet``;
+    returns its exit status, what it printed and what the page shows."""
+    section = re.search(rf"(?ms)^### {code} .*?(?=^### |\Z)", ERRORS_MD).group(0)
+    block = re.search(r"```console\n(.*?)```", section, re.S).group(1)
+    command, _, shown = block.rstrip("\n").partition("\n")
+    assert command.startswith("$ hamlet "), command
+    status = main(shlex.split(command)[2:])
+    out, err = capsys.readouterr()
+    printed = "\n".join(line.rstrip() for line in (err + out).strip("\n").split("\n"))
+    return status, printed, shown
 
 
 @pytest.mark.parametrize("code", [f"E2{n:02}" for n in range(12)])  # E200 to E211
 def test_documented_output_is_what_hamlet_prints(code, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     _build(code, monkeypatch)
-    block = re.search(r"```console\n(.*?)```", _section(code), re.S).group(1)
-    command, _, shown = block.rstrip("\n").partition("\n")
-    assert command.startswith("$ hamlet "), command
-    status = main(shlex.split(command)[2:])
-    out, err = capsys.readouterr()
-    printed = "\n".join(line.rstrip() for line in (err + out).strip("\n").split("\n"))
+    status, printed, shown = run_documented_example(code, capsys)
     assert status == 1
     assert printed == shown

@@ -13,6 +13,7 @@ import pytest
 from hamlet.configs import pack_dir
 from hamlet.schemas import SpecError, load_pack
 
+from ..conftest import integer_subschemas
 from .test_pack_errors import edited_pack, line_of
 
 
@@ -160,20 +161,6 @@ def test_a_pack_with_too_many_affordances_is_refused(tmp_path):
 # --- every integer of every pack schema has a maximum -----------------------------------
 
 
-def _integers(schema: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
-    """Every integer-typed subschema, with where it is."""
-    found = []
-    if isinstance(schema, dict):
-        if schema.get("type") == "integer":
-            found.append((path, schema))
-        for key, value in schema.items():
-            found += _integers(value, f"{path}/{key}")
-    elif isinstance(schema, list):
-        for index, value in enumerate(schema):
-            found += _integers(value, f"{path}/{index}")
-    return found
-
-
 def _schema(name: str) -> dict[str, Any]:
     text = resources.files("hamlet.schemas").joinpath(f"{name}.schema.json").read_text()
     return json.loads(text)
@@ -181,7 +168,9 @@ def _schema(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", ["bars", "affordances", "cascades", "training"])
 def test_every_integer_of_a_pack_schema_has_a_maximum(name):
-    unbounded = [path for path, schema in _integers(_schema(name)) if "maximum" not in schema]
+    unbounded = [
+        path for path, schema in integer_subschemas(_schema(name)) if "maximum" not in schema
+    ]
     # initial_stage is bounded by the number of stages (E140), checked when the pack loads
     assert unbounded in ([], ["/$defs/curriculum/properties/initial_stage"]), unbounded
 

@@ -5,8 +5,6 @@ example needs one, its finished 2-episode run ``runs/my_pack/2026-12-01_120000``
 from __future__ import annotations
 
 import errno
-import re
-import shlex
 import shutil
 import sqlite3
 from pathlib import Path
@@ -14,12 +12,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from hamlet.runtime.cli import main
 from hamlet.runtime.runs import RunOptions, run_training
 
 from ..conftest import tiny_pack
+from ..test_error_docs import run_documented_example
 
-ERRORS_MD = (Path(__file__).resolve().parents[3] / "docs" / "errors.md").read_text()
 RUN = Path("runs/my_pack/2026-12-01_120000")
 CODES = ["E300", "E301", "E302", "E310", "E311", "E312", "E313", "E314"]
 NEEDS_A_RUN = {"E302", "E310", "E311", "E312", "E313", "E314"}
@@ -52,21 +49,12 @@ def _build(code: str, finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> No
             db.execute("UPDATE recordings SET path = '../../../../etc/passwd' WHERE episode = 0")
 
 
-def _section(code: str) -> str:
-    return re.search(rf"(?ms)^### {code} .*?(?=^### |\Z)", ERRORS_MD).group(0)
-
-
 @pytest.mark.parametrize("code", CODES)
 def test_documented_output_is_what_hamlet_prints(code, finished_run, tmp_path, monkeypatch, capsys):
     if code == "E301" and torch.cuda.is_available():
         pytest.skip("the example is of a machine without CUDA")
     monkeypatch.chdir(tmp_path)
     _build(code, finished_run, monkeypatch)
-    block = re.search(r"```console\n(.*?)```", _section(code), re.S).group(1)
-    command, _, shown = block.rstrip("\n").partition("\n")
-    assert command.startswith("$ hamlet "), command
-    status = main(shlex.split(command)[2:])
-    out, err = capsys.readouterr()
-    printed = "\n".join(line.rstrip() for line in (err + out).strip("\n").split("\n"))
+    status, printed, shown = run_documented_example(code, capsys)
     assert status == (2 if code == "E300" else 1)
     assert printed == shown
