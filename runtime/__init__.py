@@ -1,10 +1,11 @@
 """The runtime: everything after the compiler, in rooms that import one way.
 
 Rooms, lowest first; a room imports only the rooms to its left (and the compiler and
-the schemas), never one to its right. ``tests/test_architecture.py`` reads this line
+the schemas), never one to its right. ``tests/test_architecture.py`` reads the order
 and enforces it on every module's imports::
 
-    files, text -> export -> model -> world -> telemetry -> learning -> runs -> viewer -> cli
+    files, text -> export -> model -> world -> telemetry -> learning -> runs -> experiments
+    -> viewer -> cli
 
 * ``files``, ``text``: two small shared helpers (atomic file writes; text tables).
 * ``export/``: ONNX, TorchScript, safetensors and Python source, and their verification.
@@ -16,6 +17,8 @@ and enforces it on every module's imports::
 * ``learning/``: replay, the DQN family, RND, exploration, curriculum, the trainer.
 * ``runs/``: a run directory's life: the runner, its metrics database, the progress
   display, evaluation.
+* ``experiments/``: many runs: sweeps (local workers or Ray), statistics over seeds,
+  comparisons and learning curves.
 * ``viewer/``: the Textual app, and watching a stream, a checkpoint or a replay.
 * ``cli``: the ``hamlet`` command: parse arguments, call one library function.
 

@@ -85,9 +85,11 @@ def runtime_rooms() -> list[list[str]]:
     the same rung (``files, text``) are independent helpers."""
     init = ROOT / "runtime" / "__init__.py"
     doc = ast.get_docstring(ast.parse(init.read_text())) or ""
-    lines = [line for line in doc.splitlines() if "->" in line]
-    assert len(lines) == 1, "runtime/__init__.py's docstring states the order on one line"
-    return [[room.strip() for room in rung.split(",")] for rung in lines[0].split("->")]
+    # the order is the indented literal block of ``->`` lines (it may wrap)
+    lines = [line.strip() for line in doc.splitlines() if line.startswith("    ") and "->" in line]
+    assert lines, "runtime/__init__.py's docstring states the order in a block of -> lines"
+    order = " ".join(lines)
+    return [[room.strip() for room in rung.split(",")] for rung in order.split("->")]
 
 
 def ranks() -> dict[str, float]:
