@@ -14,7 +14,7 @@ Imports: learning, telemetry, world, model and the helpers; never the viewer or 
 
 from .directory import newest_model
 from .evaluate import Evaluation, Score, evaluate, evaluate_checkpoint, format_scores
-from .metrics import MetricsDB, read_episodes
+from .metrics import MetricsDB, read_episodes, read_evaluations, read_state
 from .plan import RunOptions, RunPlan, plan_run
 from .progress import Progress
 from .recordings import list_recordings, load_recording, recording_file
@@ -36,6 +36,8 @@ __all__ = [
     "newest_model",
     "plan_run",
     "read_episodes",
+    "read_evaluations",
+    "read_state",
     "recording_file",
     "run_in_terminal",
     "run_training",

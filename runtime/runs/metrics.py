@@ -9,7 +9,10 @@ Tables:
   followed by another (``Bed -> Job: 3``);
 * ``recordings``: the episodes recorded for ``hamlet replay``, written by
   :mod:`hamlet.runtime.telemetry.recordings`;
-* ``run_state``: key/value facts about the run (status, seed, pack, last checkpoint).
+* ``evaluations``: the greedy policy at full difficulty every ``evaluation.every_episodes``
+  episodes, on its own seeded world (the learning curve that means something);
+* ``run_state``: key/value facts about the run (status, seed, pack, overrides, last
+  checkpoint, training time).
 """
 
 from __future__ import annotations
@@ -69,6 +72,20 @@ CREATE TABLE IF NOT EXISTS recordings (
     stage INTEGER NOT NULL,
     outcome TEXT NOT NULL,
     timestamp REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS evaluations (
+    episode INTEGER PRIMARY KEY,
+    agent_steps INTEGER NOT NULL,
+    env_steps INTEGER NOT NULL,
+    wall_time REAL NOT NULL,
+    timestamp REAL NOT NULL,
+    stage INTEGER NOT NULL,
+    multiplier REAL NOT NULL,
+    episodes INTEGER NOT NULL,
+    mean_survival REAL NOT NULL,
+    median_survival REAL NOT NULL,
+    mean_return REAL NOT NULL,
+    median_return REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS run_state (
     key TEXT PRIMARY KEY,
@@ -147,6 +164,16 @@ class MetricsDB:
                         ),
                     )  # fmt: skip
 
+    def add_evaluation(self, evaluation: dict[str, Any]) -> None:
+        """One row of ``evaluations`` (its keys are the table's columns)."""
+        columns = ", ".join(evaluation)
+        marks = ", ".join("?" * len(evaluation))
+        with self.guard(), self.connection:
+            self.connection.execute(
+                f"INSERT OR REPLACE INTO evaluations ({columns}) VALUES ({marks})",
+                tuple(evaluation.values()),
+            )
+
     def set_state(self, **values: Any) -> None:
         with self.guard(), self.connection:
             self.connection.executemany(
@@ -168,6 +195,9 @@ class MetricsDB:
             tables = ("episodes", "curriculum_transitions", "affordance_transitions", "recordings")
             for table in tables:
                 self.connection.execute(f"DELETE FROM {table} WHERE episode >= ?", (episodes_done,))
+            # an evaluation's episode counts the episodes done before it, so the one made
+            # at the checkpoint itself stays
+            self.connection.execute("DELETE FROM evaluations WHERE episode > ?", (episodes_done,))
 
     def close(self) -> None:
         self.connection.close()
@@ -176,6 +206,23 @@ class MetricsDB:
 def read_episodes(path: str | Path) -> list[dict[str, Any]]:
     """Every episode row, in order (for analysis and tests)."""
     return read_rows(path, "SELECT * FROM episodes ORDER BY episode")
+
+
+def read_evaluations(path: str | Path) -> list[dict[str, Any]]:
+    """Every evaluation row, in order (none for a run from before evaluations existed)."""
+    tables = read_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    if "evaluations" not in {t["name"] for t in tables}:
+        return []
+    return read_rows(path, "SELECT * FROM evaluations ORDER BY episode")
+
+
+def read_state(path: str | Path) -> dict[str, Any]:
+    """The run_state facts of a run's database (pack, seed, overrides, status, ...)."""
+    rows = read_rows(path, "SELECT key, value FROM run_state")
+    try:
+        return {row["key"]: json.loads(row["value"]) for row in rows}
+    except (TypeError, ValueError) as error:
+        raise damaged(Path(path), f"its run_state table holds {error}") from None
 
 
 def read_rows(path: str | Path, query: str) -> list[dict[str, Any]]:
