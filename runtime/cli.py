@@ -105,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         resume=args.resume,
         checkpoint_every=args.checkpoint_every,
         minutes=args.minutes,
+        agent_steps=args.agent_steps,
         max_memory=args.max_memory,
     )
     if args.watch:
@@ -239,8 +240,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
     sub.add_argument("--checkpoint-every", type=_positive, metavar="K", help="episodes")
     sub.add_argument(
-        "--minutes", type=_minutes, help="stop after this much wall-clock time (minutes, > 0)"
-    )
+        "--minutes", type=_minutes,
+        help="stop once the run has trained this long, in minutes over all its sessions",
+    )  # fmt: skip
+    sub.add_argument(
+        "--agent-steps", type=_positive, metavar="N",
+        help="stop once the agents have taken N steps in all (reproducible on any machine)",
+    )  # fmt: skip
     sub.add_argument(
         "--max-memory", metavar="GIB", type=gibibytes, default=DEFAULT_MAX_MEMORY,
         help="refuse (E134) a brain or an agent count needing more memory than this, estimated "

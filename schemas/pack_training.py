@@ -162,6 +162,17 @@ class Recording(ConfigModel):
     """Record the watched agent's first episodes at each stage."""
 
 
+class Evaluation(ConfigModel):
+    """The greedy policy at a fixed difficulty, every so many episodes (the learning curve)."""
+
+    every_episodes: int = 100
+    """Evaluate after every this-many training episodes, and at the run's end (0: never)."""
+    episodes: int = 16
+    """Episodes each evaluation plays, side by side in one world."""
+    multiplier: float = 1.0
+    """Depletion multiplier the evaluation plays at (1.0: full difficulty)."""
+
+
 class Training(ConfigModel):
     """The contents of ``training.yaml`` (brain.yaml holds the network and its learning)."""
 
@@ -177,3 +188,5 @@ class Training(ConfigModel):
     """Length, seed and checkpoints of the run."""
     recording: Recording = Recording()
     """Episode recording (off unless configured)."""
+    evaluation: Evaluation = Evaluation()
+    """Periodic greedy evaluation during training."""

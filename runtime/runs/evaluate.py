@@ -223,8 +223,10 @@ def evaluate(
     multiplier: float = 1.0,
     seed: int = 0,
     layout: dict[str, list[int]] | None = None,
+    baselines: bool = True,
 ) -> list[Score]:
-    """Greedy model, random-valid and always-WAIT, each over ``episodes`` episodes.
+    """Greedy model, random-valid and always-WAIT (or, without ``baselines``, the greedy
+    model alone), each over ``episodes`` episodes.
 
     ``layout`` (``{affordance: [x, y]}``, as training checkpoints record it) places the
     affordances where the model learned them; without it the seed draws the layout.
@@ -250,7 +252,7 @@ def evaluate(
     ]
     return [
         _play(name, policy, hidden, pack, episodes, multiplier, seed, device, layout)
-        for name, policy, hidden in policies
+        for name, policy, hidden in (policies if baselines else policies[:1])
     ]
 
 

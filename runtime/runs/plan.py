@@ -62,7 +62,11 @@ class RunOptions:
     checkpoint_every: int | None = None
     """Default: the pack's ``run.checkpoint_every``."""
     minutes: float | None = None
-    """Stop (with a final checkpoint) after this much wall-clock time."""
+    """Stop (with a final checkpoint) once the run has trained this long, over all its
+    sessions (a resumed run counts the time it had)."""
+    agent_steps: int | None = None
+    """Stop once the agents have taken this many steps in all (the reproducible budget:
+    the same on any machine)."""
     max_memory: int = DEFAULT_MAX_MEMORY
     """Refuse (E134) a run whose brain or agents would need more memory than this (bytes),
     estimated from their sizes before anything is allocated."""
@@ -86,6 +90,13 @@ class RunPlan:
     pack_source: Path | None
     """The pack folder the run was started from (its ``config/`` is the copy it uses)."""
     minutes: float | None = None
+    """Training time budget, over all sessions."""
+    agent_steps: int | None = None
+    """Agent-steps budget."""
+    train_seconds: float = 0.0
+    """Time the run trained before this session."""
+    evaluation_seconds: float = 0.0
+    """Time its learning-curve evaluations took before this session."""
     resume_from: tuple[Path, TrainingCheckpoint] | None = None
     """The newest training checkpoint and what it holds, when resuming."""
 
@@ -121,6 +132,7 @@ def plan_run(options: RunOptions) -> RunPlan:
         db=db,
         pack_source=pack.directory.resolve(),
         minutes=options.minutes,
+        agent_steps=options.agent_steps,
     )
 
 
@@ -161,12 +173,21 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
         agents = _recorded(run, "agents", options.agents, agents)
         _check_agents(agents, brain, options.max_memory)
         total = options.episodes or recorded.get("total_episodes") or pack.training.run.max_episodes
-        if total <= done:
-            raise _conflict(
-                run,
-                f"{run.path} has done {done} of its {total} episodes",
-                f"to train it further, give --episodes larger than {done}",
-            )
+        agent_steps = options.agent_steps or recorded.get("agent_steps_budget")
+        minutes = options.minutes or recorded.get("minutes_budget")
+        trained = float(recorded.get("train_seconds") or 0.0)
+        steps_done = int(state.counters.get("env_steps", 0)) * agents
+        for spent, budget, flag, what in (
+            (done, total, "--episodes", "episodes"),
+            (steps_done, agent_steps, "--agent-steps", "agent-steps"),
+            (trained / 60, minutes, "--minutes", "minutes of training"),
+        ):
+            if budget is not None and spent >= budget:
+                raise _conflict(
+                    run,
+                    f"{run.path} has done {spent:g} of its {budget:g} {what}",
+                    f"to train it further, give {flag} larger than {spent:g}",
+                )
     except BaseException:
         db.close()
         raise
@@ -181,7 +202,10 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
         checkpoint_every=options.checkpoint_every or pack.training.run.checkpoint_every,
         db=db,
         pack_source=Path(recorded["pack_path"]) if "pack_path" in recorded else None,
-        minutes=options.minutes,
+        minutes=minutes,
+        agent_steps=agent_steps,
+        train_seconds=trained,
+        evaluation_seconds=float(recorded.get("evaluation_seconds") or 0.0),
         resume_from=(latest, state),
     )
 
@@ -249,6 +273,7 @@ def _check_options(options: RunOptions) -> None:
         ("--episodes", options.episodes),
         ("--agents", options.agents),
         ("--checkpoint-every", options.checkpoint_every),
+        ("--agent-steps", options.agent_steps),
     ):
         if value is not None and (isinstance(value, bool) or value < 1):
             raise UsageError.option(flag, value, "a whole number of at least 1")

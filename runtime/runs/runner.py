@@ -49,6 +49,7 @@ from hamlet.runtime.telemetry import (
 from hamlet.runtime.telemetry.streaming import EpisodeQueue, StreamServer
 from hamlet.schemas.errors import Diagnostic, HamletError, RunError, StorageError
 
+from .curve import LearningCurve
 from .directory import PACK_FILES
 from .metrics import DAMAGE, MetricsDB, damaged
 from .plan import RunOptions, RunPlan, plan_run
@@ -95,7 +96,7 @@ def train(
 ) -> RunResult:
     """Train a checked run. A write the system refuses (a full disk) ends the run with
     E313: the last whole checkpoint pair stays, and the run's state says ``failed``."""
-    run, pack, db, seed, minutes = plan.run, plan.pack, plan.db, plan.seed, plan.minutes
+    run, pack, db, seed = plan.run, plan.pack, plan.db, plan.seed
     model = HamletModel.from_spec(plan.brain, device=plan.device, seed=seed)
     model.metadata["pack"] = pack.name
     try:
@@ -125,30 +126,45 @@ def train(
     }
     db.set_state(
         status="running", pack=pack.name, seed=seed, agents=plan.agents, total_episodes=total,
-        **source,
+        agent_steps_budget=plan.agent_steps, minutes_budget=plan.minutes, **source,
     )  # fmt: skip
     log.info(
         "training %s (%s) with %d agent(s), seed %d, to episode %d",
         pack.name, plan.brain.resolved.spec.name, plan.agents, seed, total,
     )  # fmt: skip
 
-    def save() -> None:
+    def save(clock: _Clock) -> None:
         episode = trainer.episodes_done
         live.before_pause()
         checkpoints = run.checkpoints
         save_checkpoint(trainer.checkpoint(config, metadata), checkpoints / training_name(episode))
         trainer.model.save(checkpoints / inference_name(episode), **trainer.metadata(metadata))
         run.rotate(keep)
-        db.set_state(last_checkpoint=training_name(episode), episodes_done=episode)
+        db.set_state(
+            last_checkpoint=training_name(episode), episodes_done=episode,
+            train_seconds=clock.elapsed(),
+        )  # fmt: skip
         log.info("checkpoint at episode %d", episode)
 
     interrupted = False
     last_saved = trainer.episodes_done
-    deadline = time.monotonic() + minutes * 60 if minutes else float("inf")
+    curve = LearningCurve(trainer, db, seed, trainer.episodes_done)
+    clock = _Clock(plan.train_seconds)
+
+    def budget_left() -> bool:
+        agent_steps = trainer.env_steps * trainer.num_agents
+        return (
+            trainer.episodes_done < total
+            and (plan.agent_steps is None or agent_steps < plan.agent_steps)
+            and (plan.minutes is None or clock.elapsed() < plan.minutes * 60)
+        )
+
     try:
         try:
             with _graceful_interrupt():
-                while trainer.episodes_done < total and time.monotonic() < deadline:
+                if curve.due():  # the untrained network: where the curve starts
+                    curve.evaluate(clock.elapsed())
+                while budget_left():
                     finished = trainer.step()
                     if not finished:
                         continue
@@ -164,14 +180,18 @@ def train(
                     live.episodes_ended(finished)
                     if on_episodes is not None:
                         on_episodes(trainer, finished)
+                    if curve.due():
+                        curve.evaluate(clock.elapsed())
                     if trainer.episodes_done // every > last_saved // every:
-                        save()
+                        save(clock)
                         last_saved = trainer.episodes_done
+                if curve.enabled and curve.last != trainer.episodes_done:
+                    curve.evaluate(clock.elapsed())  # where the curve ends
         except KeyboardInterrupt:
             interrupted = True
             log.info("interrupted at episode %d", trainer.episodes_done)
         if trainer.episodes_done != last_saved or not run.training_checkpoints():
-            save()
+            save(clock)
     except (StorageError, RunError) as error:
         _fail(error, db, live, log)
         raise
@@ -180,13 +200,27 @@ def train(
         _fail(failure, db, live, log)
         raise failure from None
     status = "interrupted" if interrupted else "completed"
-    db.set_state(status=status)
+    evaluating = plan.evaluation_seconds + curve.seconds
+    db.set_state(status=status, train_seconds=clock.elapsed(), evaluation_seconds=evaluating)
     live.close(status)
     db.close()
     log.info("stopped at episode %d after %d environment steps", trainer.episodes_done,
              trainer.env_steps)  # fmt: skip
+    if curve.seconds:
+        log.info("evaluations took %.1f s of this session's %.1f s", curve.seconds,
+                 clock.elapsed() - plan.train_seconds)  # fmt: skip
     _close(log)
     return RunResult(run.path, trainer.episodes_done, trainer.env_steps, interrupted)
+
+
+class _Clock:
+    """A run's training time, over all its sessions (for time budgets and curves)."""
+
+    def __init__(self, before: float) -> None:
+        self.before, self.started = before, time.monotonic()
+
+    def elapsed(self) -> float:
+        return self.before + time.monotonic() - self.started
 
 
 def _restore(trainer: Trainer, state: TrainingCheckpoint, path: Path) -> None:
