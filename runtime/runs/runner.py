@@ -19,11 +19,9 @@ import contextlib
 import gc
 import logging
 import signal
-import statistics
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,17 +38,12 @@ from hamlet.runtime.model.checkpoint import (
     save_checkpoint,
     training_name,
 )
-from hamlet.runtime.telemetry import (
-    EpisodeRecorder,
-    RecordingSelector,
-    RecordingWriter,
-    hello_message,
-)
 from hamlet.runtime.telemetry.streaming import EpisodeQueue, StreamServer
 from hamlet.schemas.errors import Diagnostic, HamletError, RunError, StorageError
 
 from .curve import LearningCurve
 from .directory import PACK_FILES
+from .live import Live
 from .metrics import DAMAGE, MetricsDB, damaged
 from .plan import RunOptions, RunPlan, plan_run
 from .progress import Progress
@@ -110,7 +103,7 @@ def train(
     except BaseException:
         db.close()
         raise
-    live = _Live(trainer, run.path, db, stream, pack.name, seed)
+    live = Live(trainer, run.path, db, stream, pack.name, seed)
     freeze_long_lived_objects()
     total, every = plan.total, plan.checkpoint_every
     keep = pack.training.run.keep_checkpoints
@@ -150,6 +143,7 @@ def train(
     last_saved = trainer.episodes_done
     curve = LearningCurve(trainer, db, seed, trainer.episodes_done)
     clock = _Clock(plan.train_seconds)
+    progress = _Progress(db)
 
     def budget_left() -> bool:
         agent_steps = trainer.env_steps * trainer.num_agents
@@ -182,6 +176,7 @@ def train(
                         on_episodes(trainer, finished)
                     if curve.due():
                         curve.evaluate(clock.elapsed())
+                    progress.report(trainer, clock)
                     if trainer.episodes_done // every > last_saved // every:
                         save(clock)
                         last_saved = trainer.episodes_done
@@ -201,7 +196,10 @@ def train(
         raise failure from None
     status = "interrupted" if interrupted else "completed"
     evaluating = plan.evaluation_seconds + curve.seconds
-    db.set_state(status=status, train_seconds=clock.elapsed(), evaluation_seconds=evaluating)
+    db.set_state(
+        status=status, episodes_done=trainer.episodes_done, train_seconds=clock.elapsed(),
+        agent_steps_done=trainer.env_steps * trainer.num_agents, evaluation_seconds=evaluating,
+    )  # fmt: skip
     live.close(status)
     db.close()
     log.info("stopped at episode %d after %d environment steps", trainer.episodes_done,
@@ -211,6 +209,26 @@ def train(
                  clock.elapsed() - plan.train_seconds)  # fmt: skip
     _close(log)
     return RunResult(run.path, trainer.episodes_done, trainer.env_steps, interrupted)
+
+
+class _Progress:
+    """Where the run stands, in run_state every few seconds, for whoever watches the run
+    from outside (a sweep's driver, on this machine or another)."""
+
+    EVERY = 5.0
+
+    def __init__(self, db: MetricsDB) -> None:
+        self.db, self.last = db, time.monotonic()
+
+    def report(self, trainer: Trainer, clock: _Clock) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.EVERY:
+            self.last = now
+            self.db.set_state(
+                episodes_done=trainer.episodes_done,
+                agent_steps_done=trainer.env_steps * trainer.num_agents,
+                train_seconds=clock.elapsed(),
+            )
 
 
 class _Clock:
@@ -240,7 +258,7 @@ def _restore(trainer: Trainer, state: TrainingCheckpoint, path: Path) -> None:
         ) from None
 
 
-def _fail(error: HamletError, db: MetricsDB, live: _Live, log: logging.Logger) -> None:
+def _fail(error: HamletError, db: MetricsDB, live: Live, log: logging.Logger) -> None:
     """Leave a run that cannot go on (a full disk) marked as failed, as far as possible."""
     log.error("failed: %s", error.errors[0].message)
     live.close("failed")
@@ -269,86 +287,6 @@ def run_in_terminal(
     finally:
         if progress is not None:
             progress.close()
-
-
-class _Live:
-    """Agent 0 watched: its episodes streamed (``stream``) and the chosen ones recorded
-    (the pack's ``recording``), with training stats for the viewers once a second."""
-
-    def __init__(
-        self,
-        trainer: Trainer,
-        run_dir: Path,
-        db: MetricsDB,
-        stream: StreamServer | None,
-        pack: str,
-        seed: int,
-    ) -> None:
-        config = trainer.pack.training.recording
-        self.trainer, self.stream = trainer, stream
-        self.selector = RecordingSelector(config) if config.enabled else None
-        self.writer = RecordingWriter(run_dir, db.connection) if config.enabled else None
-        if stream is None and self.writer is None:
-            return
-        trainer.recorder = EpisodeRecorder(
-            trainer.world,
-            live_stream_callback=stream.episodes if stream is not None else None,
-            keep=self.writer is not None,
-        )
-        self.survival: deque[int] = deque(maxlen=100)
-        self.last_stats = (time.perf_counter(), trainer.env_steps)
-        if stream is not None:
-            hello = hello_message(
-                trainer.world, source="training", pack=pack, run_dir=str(run_dir), seed=seed,
-                agents=trainer.num_agents,
-            )  # fmt: skip
-            stream.start(hello)
-
-    def episodes_ended(self, episodes: list[Episode]) -> None:
-        trainer = self.trainer
-        if trainer.recorder is None:
-            return
-        if self.selector is not None and self.writer is not None:
-            chosen = []
-            for _ in (e for e in episodes if e.transition is not None):
-                chosen += self.selector.transition()
-            for message in trainer.recorder.take_finished():
-                chosen += self.selector.consider(message)
-            for message, reasons in chosen:
-                self.writer.write(message, reasons)
-        if self.stream is not None:
-            self.survival.extend(e.steps for e in episodes)
-            self._stats()
-
-    def _stats(self) -> None:
-        trainer, (since, steps) = self.trainer, self.last_stats
-        now = time.perf_counter()
-        if now - since < 1.0:
-            return
-        self.last_stats = (now, trainer.env_steps)
-        assert self.stream is not None
-        self.stream.publish_stats({
-            "episodes": trainer.episodes_done,
-            "env_steps": trainer.env_steps,
-            "agent_steps": trainer.env_steps * trainer.num_agents,
-            "agent_steps_per_second": (trainer.env_steps - steps) * trainer.num_agents
-            / (now - since),
-            "epsilon": trainer.epsilon.value,
-            "stage": trainer.curriculum.stage,
-            "loss": trainer.last_stats.get("loss"),
-            "recent_survival": statistics.fmean(self.survival) if self.survival else None,
-            "time": time.time(),
-        })  # fmt: skip
-
-    def before_pause(self) -> None:
-        """Let the viewers have the episodes already ended before a checkpoint is written
-        (pickling holds the interpreter for a while, and the stream would wait)."""
-        if self.stream is not None:
-            self.stream.drain(timeout=0.5)
-
-    def close(self, reason: str) -> None:
-        if self.stream is not None:
-            self.stream.close(reason)
 
 
 def freeze_long_lived_objects() -> None:
