@@ -30,7 +30,7 @@ from .memory import DEFAULT_MAX_MEMORY, Batch, format_bytes, observation_parts, 
 from .pipeline import CompiledBrain, compile_brain
 from .summary import format_table, summarize, summary_json
 
-SCHEMA_NAMES = ("brain", "training", "bars", "affordances", "cascades", "stream")
+SCHEMA_NAMES = ("brain", "training", "bars", "affordances", "cascades", "stream", "sweep")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

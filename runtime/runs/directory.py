@@ -59,12 +59,23 @@ class RunDirectory:
         return self.path.resolve().parent.name
 
     @classmethod
-    def create(cls, out: str | Path, pack: Pack, brain: CompiledBrain) -> RunDirectory:
-        """A new run directory under ``out`` with the pack's config snapshot; the resolved
-        ``brain`` is written as the snapshot's brain.yaml (E313 if ``out`` is not writable).
-        """
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    def create(
+        cls, out: str | Path, pack: Pack, brain: CompiledBrain, name: str | None = None
+    ) -> RunDirectory:
+        """A new run directory ``out/<pack>/<name>`` (``name`` defaults to the time) with
+        the pack's config snapshot; the resolved ``brain`` is written as the snapshot's
+        brain.yaml (E313 if ``out`` is not writable, E310 if a named run exists)."""
+        stamp = name or datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
         path = Path(out) / pack.name / stamp
+        if name is not None and path.exists():
+            raise RunError(
+                Diagnostic(
+                    "E310",
+                    f"{path} exists already",
+                    hint="resume it with --resume, or give the new run another name",
+                    file=str(path),
+                )
+            )
         suffix = 1
         while path.exists():
             suffix += 1

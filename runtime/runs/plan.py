@@ -67,6 +67,8 @@ class RunOptions:
     agent_steps: int | None = None
     """Stop once the agents have taken this many steps in all (the reproducible budget:
     the same on any machine)."""
+    name: str | None = None
+    """The run directory's name under ``out/<pack>/`` (default: the date and time)."""
     max_memory: int = DEFAULT_MAX_MEMORY
     """Refuse (E134) a run whose brain or agents would need more memory than this (bytes),
     estimated from their sizes before anything is allocated."""
@@ -115,7 +117,7 @@ def plan_run(options: RunOptions) -> RunPlan:
         pack.directory / "brain.yaml", layout=layout, max_memory=options.max_memory
     )
     _check_agents(options.agents or 1, brain, options.max_memory)
-    run = RunDirectory.create(options.out, pack, brain)
+    run = RunDirectory.create(options.out, pack, brain, options.name)
     db = MetricsDB(run.metrics, create=True)
     seed = options.seed if options.seed is not None else pack.training.run.seed
     return RunPlan(
