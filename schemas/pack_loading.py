@@ -9,6 +9,7 @@ then cross-checked (:mod:`.pack_consistency`). Every problem is reported at once
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -16,6 +17,8 @@ from pydantic import BaseModel
 from hamlet.configs import PACK_NAMES, pack_dir
 
 from .errors import Diagnostic, DiagnosticSink, SpecError, did_you_mean
+from .override import Override
+from .override_apply import apply_overrides
 from .pack import PACK_FILES, Pack
 from .pack_consistency import consistency_errors
 from .source import YamlDocument, load_yaml
@@ -28,11 +31,14 @@ def enclosing_pack(file: str | Path) -> Path | None:
     return folder if (folder / "training.yaml").is_file() else None
 
 
-def load_pack(directory: str | Path) -> Pack:
+def load_pack(directory: str | Path, *, overrides: Sequence[Override] = ()) -> Pack:
     """Load, validate and cross-check the config pack in ``directory`` (a folder, or the
     name of a shipped pack such as ``L1_full_observability``).
 
-    Every problem of every file is reported in one :class:`SpecError`.
+    ``overrides`` (settings from the command line, :func:`~.override.parse_overrides`)
+    are written into the files' data before anything is checked; those of brain.yaml
+    are left to the compiler. Every problem of every file is reported in one
+    :class:`SpecError`.
     """
     if not Path(directory).is_dir() and str(directory) in PACK_NAMES:
         directory = pack_dir(str(directory))
@@ -65,6 +71,7 @@ def load_pack(directory: str | Path) -> Pack:
             continue
         try:
             doc = load_yaml(path)
+            apply_overrides(doc, overrides, kind)
             validate_document(doc, kind)
             models[kind] = parse_model(doc, model)
             docs[kind] = doc
