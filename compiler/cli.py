@@ -20,6 +20,7 @@ from pathlib import Path
 from hamlet.schemas import enclosing_pack, load_pack, observation_layout
 from hamlet.schemas.errors import Diagnostic, HamletError, SpecError, render
 from hamlet.schemas.layout import ObservationLayout
+from hamlet.schemas.override import COMMAND_LINE, Override, command_line_source, parse_overrides
 from hamlet.schemas.source import format_path
 from hamlet.schemas.validate import load_schema
 
@@ -52,11 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     """Parse ``argv`` and run the chosen subcommand (``args.run(args)``), turning
-    SpecErrors into rendered messages (exit 1). Shared by ``hamletc`` and ``hamlet``."""
+    SpecErrors into rendered messages (exit 1). Shared by ``hamletc`` and ``hamlet``.
+
+    A problem placed on a ``--set`` is shown with that ``--set`` as its snippet, read
+    from ``args.set`` (the option's texts, in order)."""
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:
         parser.print_help()
         return 2
+    command_line = command_line_source(getattr(args, "set", None) or [])
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -65,14 +70,14 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         for warning in caught:
             diagnostic = getattr(warning.message, "diagnostic", None)
             if isinstance(diagnostic, Diagnostic):
-                print_diagnostics([diagnostic])
+                print_diagnostics([diagnostic], command_line=command_line)
             else:
                 warnings.showwarning(
                     warning.message, warning.category, warning.filename, warning.lineno
                 )
         return status
     except HamletError as error:
-        print_diagnostics(error.errors)
+        print_diagnostics(error.errors, command_line=command_line)
         return error.exit_status
     except BrokenPipeError:  # e.g. `hamletc schema | head`: the reader has gone, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -84,8 +89,9 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
 
 def _compile(args: argparse.Namespace) -> int:
     results = []
+    overrides = _brain_overrides(args)
     for path in args.brains:
-        brain, world = _compile_one(path, args)
+        brain, world = _compile_one(path, args, overrides)
         module = brain.instantiate()
         rows = summarize(brain, module)
         results.append((brain, rows))
@@ -107,9 +113,10 @@ def _compile(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     failed = False
+    overrides = _brain_overrides(args)
     for path in args.brains:
         try:
-            source = load_brain(path)
+            source = load_brain(path, overrides=overrides)
             layout, world = _layout_for(source, args)
             if layout is None and source.spec.observation.fields is None:
                 graph = build_graph(source.doc, source.spec)
@@ -124,13 +131,13 @@ def _check(args: argparse.Namespace) -> int:
                 f"{brain.layout.num_actions} actions, {brain.spec_hash}"
             )
         except SpecError as error:
-            print_diagnostics(error.errors)
+            print_diagnostics(error.errors, command_line=command_line_source(args.set))
             failed = True
     return 1 if failed else 0
 
 
 def _graph(args: argparse.Namespace) -> int:
-    brain, _ = _compile_one(args.brain, args)
+    brain, _ = _compile_one(args.brain, args, _brain_overrides(args))
     print(dot(brain.resolved) if args.dot else mermaid(brain.resolved), end="")
     return 0
 
@@ -143,8 +150,15 @@ def _schema(args: argparse.Namespace) -> int:
 # --- helpers --------------------------------------------------------------------------
 
 
-def _compile_one(path: str, args: argparse.Namespace) -> tuple[CompiledBrain, str | None]:
-    source = load_brain(path)
+def _brain_overrides(args: argparse.Namespace) -> tuple[Override, ...]:
+    """The ``--set``s, each checked to be a setting of brain.yaml."""
+    return parse_overrides(args.set, files=("brain",))
+
+
+def _compile_one(
+    path: str, args: argparse.Namespace, overrides: Sequence[Override]
+) -> tuple[CompiledBrain, str | None]:
+    source = load_brain(path, overrides=overrides)
     layout, world = _layout_for(source, args)
     brain = compile_brain(source, layout=layout, max_memory=args.max_memory)
     print_diagnostics(brain.warnings)
@@ -207,11 +221,17 @@ def _write_outputs(brain: CompiledBrain, target: Path) -> list[Path]:
     return [resolved, model]
 
 
-def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    """Render diagnostics on stderr (in colour on a terminal unless NO_COLOR is set)."""
+def print_diagnostics(
+    diagnostics: Sequence[Diagnostic], *, command_line: str | None = None
+) -> None:
+    """Render diagnostics on stderr (in colour on a terminal unless NO_COLOR is set).
+
+    ``command_line`` is the text of the ``--set``s (``command_line_source``), the source
+    of the diagnostics placed on them."""
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     for diagnostic in diagnostics:
-        print(render(diagnostic, color=color), file=sys.stderr)
+        source = command_line if diagnostic.file == COMMAND_LINE else None
+        print(render(diagnostic, source, color=color), file=sys.stderr)
         print(file=sys.stderr)
     errors = sum(d.severity == "error" for d in diagnostics)
     if errors > 1:
@@ -271,6 +291,14 @@ def _parser() -> argparse.ArgumentParser:
             help="an observation field, in vector order (repeat), e.g. --obs grid=5x5",
         )
         group.add_argument("--actions", metavar="N", type=positive_int, help="number of actions")
+        sub.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a setting of the brain (repeat), e.g. --set learning.gamma=0.95 or "
+            "--set network.head.hidden=[64,64]; the value is YAML (docs/brain.md)",
+        )
         sub.add_argument(
             "--max-memory",
             metavar="GIB",

@@ -10,12 +10,15 @@ the built-in's line when that is where the problem is.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hamlet.configs import builtin_names, builtin_path
 from hamlet.schemas.errors import Diagnostic, SpecError, suggestion
+from hamlet.schemas.override import Override
+from hamlet.schemas.override_apply import apply_overrides
 from hamlet.schemas.source import Position, YamlDocument, display_path, load_yaml
 from hamlet.schemas.validate import parse_model, validate_document
 
@@ -32,14 +35,22 @@ class BrainSource:
     """The brain's file (None for in-memory data)."""
 
 
-def load_brain(source: str | Path) -> BrainSource:
+def load_brain(source: str | Path, *, overrides: Sequence[Override] = ()) -> BrainSource:
     """Load a brain file or a built-in brain by name (``simple_q``), applying ``extends``.
+
+    ``overrides`` (settings from the command line) apply on top of the merged spec,
+    before it is validated; those of other files are left alone.
 
     >>> load_brain("simple_q").spec.network["net"].kind
     'q_head'
+    >>> from hamlet.schemas.override import parse_overrides
+    >>> brain = load_brain("simple_q", overrides=parse_overrides(["learning.gamma=0.9"]))
+    >>> brain.spec.learning.gamma
+    0.9
     """
     path = locate_brain(source)
     doc = _load_with_bases(path, ())
+    apply_overrides(doc, overrides, "brain")
     return BrainSource(_typed(doc), doc, path)
 
 
@@ -96,8 +107,17 @@ def _typed(doc: YamlDocument) -> BrainSpec:
     return parse_model(doc, BrainSpec)
 
 
+def brain_document(doc: YamlDocument, path: Path) -> YamlDocument:
+    """What ``doc``, as the text of a brain file at ``path``, reads as: merged over the
+    brain it ``extends``, with the default name when it has none."""
+    return _with_bases(doc, path, ())
+
+
 def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> YamlDocument:
-    doc = load_yaml(path)
+    return _with_bases(load_yaml(path), path, chain)
+
+
+def _with_bases(doc: YamlDocument, path: Path, chain: tuple[Path, ...]) -> YamlDocument:
     own_name = isinstance(doc.data, dict) and "name" in doc.data
     base_ref = doc.data.get("extends")
     if isinstance(base_ref, str):

@@ -10,6 +10,7 @@ torch.Size([2, 6])
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hamlet.schemas.errors import Diagnostic, SpecError
 from hamlet.schemas.layout import ObservationLayout
+from hamlet.schemas.override import Override
 
 from .emit import class_name, generate_source, load_class
 from .load import BrainSource, brain_from_data, load_brain
@@ -62,14 +64,21 @@ def compile_brain(
     *,
     layout: ObservationLayout | None = None,
     max_memory: int = DEFAULT_MAX_MEMORY,
+    overrides: Sequence[Override] = (),
 ) -> CompiledBrain:
     """Compile a brain file, built-in name or loaded source against ``layout``.
 
     A brain whose training would need more than ``max_memory`` bytes (estimated from its
     sizes, replay memory included; default 8 GiB) is refused with E134 before anything
-    is allocated.
+    is allocated. ``overrides`` (settings from the command line) apply as in
+    :func:`~.load.load_brain`; a loaded source has had its own already.
     """
-    source = brain if isinstance(brain, BrainSource) else load_brain(brain)
+    if isinstance(brain, BrainSource):
+        if any(o.file == "brain" for o in overrides):
+            raise ValueError("apply overrides when loading: load_brain(path, overrides=...)")
+        source = brain
+    else:
+        source = load_brain(brain, overrides=overrides)
     resolved = resolve_brain(source, layout, max_memory=max_memory)
     return CompiledBrain(
         resolved,
