@@ -12,7 +12,7 @@ from hamlet.schemas.errors import Diagnostic, SpecError
 
 from .load import BrainSource, brain_from_data, load_brain
 from .memory import DEFAULT_MAX_MEMORY
-from .pack_texts import pack_texts
+from .overridden_pack import pack_texts
 from .pipeline import CompiledBrain, compile_brain, compile_resolved
 from .resolve import ResolvedBrain, resolve_brain, spec_hash
 
