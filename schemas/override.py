@@ -453,15 +453,16 @@ def _value(located: _Located, text: str, index: int, start: int, value_text: str
 
 
 def _depth(value: Any) -> int:
+    """How many lists and mappings nest in ``value`` (0 for a single value)."""
     deepest = 0
     stack = [(value, 0)]
     while stack:  # a loop, not recursion: the value may nest deeply
         item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+            )
     return deepest
 
 
