@@ -44,11 +44,22 @@ class _Level:
     keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     any_key: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
-    types: set[str] = field(default_factory=set)
+    positional: list[list[dict[str, Any]]] = field(default_factory=list)
+    """Schemas of the first entries, one by one (``prefixItems``)."""
+
+    @property
+    def is_list(self) -> bool:
+        return bool(self.items or self.positional)
 
     @property
     def is_list_only(self) -> bool:
-        return bool(self.items) and not self.keys and not self.any_key
+        return self.is_list and not self.keys and not self.any_key
+
+    def entry(self, index: int) -> list[dict[str, Any]]:
+        """The schemas of entry ``index``."""
+        if index < len(self.positional):
+            return self.positional[index]
+        return self.items or [s for schemas in self.positional for s in schemas]
 
 
 def _level(schemas: Sequence[dict[str, Any]], root: dict[str, Any]) -> _Level:
@@ -72,8 +83,10 @@ def _level(schemas: Sequence[dict[str, Any]], root: dict[str, Any]) -> _Level:
             level.any_key.append(schema["additionalProperties"])
         if isinstance(schema.get("items"), dict):
             level.items.append(schema["items"])
-        kind = schema.get("type")
-        level.types.update(kind if isinstance(kind, list) else [kind] if kind else [])
+        for index, sub in enumerate(schema.get("prefixItems", [])):
+            if index == len(level.positional):
+                level.positional.append([])
+            level.positional[index].append(sub)
     return level
 
 
@@ -85,7 +98,7 @@ def walk(file: str, parts: Sequence[Part]) -> KeyProblem | None:
         level = _level(schemas, root)
         where = format_path(parts[:depth])
         if isinstance(part, int):
-            if not level.items:
+            if not level.is_list:
                 what = f"'{where}' is not a list" if where else f"{file}.yaml is not a list"
                 return KeyProblem(
                     "E112",
@@ -94,7 +107,7 @@ def walk(file: str, parts: Sequence[Part]) -> KeyProblem | None:
                     depth,
                     file,
                 )
-            schemas = level.items
+            schemas = level.entry(part)
         elif part in level.keys:
             schemas = level.keys[part]
         elif level.any_key:
@@ -202,6 +215,6 @@ def _keys_of(file: str) -> tuple[tuple[Part, ...], ...]:
         for name, subs in level.keys.items():
             found.append((*path, name))
             stack.append(((*path, name), subs))
-        if level.items:
-            stack.append(((*path, 0), level.items))
+        if level.is_list:
+            stack.append(((*path, 0), level.entry(0)))
     return tuple(sorted(found, key=lambda p: (len(p), format_path(p))))

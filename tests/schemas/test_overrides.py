@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from hamlet.configs import pack_dir
+from hamlet.configs import PACK_NAMES, pack_dir
 from hamlet.schemas import (
     COMMAND_LINE,
     SpecError,
@@ -28,6 +28,7 @@ from hamlet.schemas import (
 )
 from hamlet.schemas.override import FLAG, MAX_DEPTH
 from hamlet.schemas.override_keys import FILES
+from hamlet.schemas.source import format_path, load_yaml
 
 PACK = "L1_full_observability"
 
@@ -351,8 +352,6 @@ def test_a_key_the_file_does_not_write_yet_is_added_with_its_default_overridden(
 
 def _file_diagnostic(tmp_path, file: str, path: list, value) -> object:
     """The diagnostic of ``value`` written at ``path`` of ``file`` in a copy of the pack."""
-    from hamlet.schemas.source import load_yaml
-
     folder = tmp_path / "written"
     shutil.copytree(pack_dir(PACK), folder)
     data = load_yaml(folder / f"{file}.yaml").data
@@ -444,3 +443,24 @@ def test_a_value_nests_at_most_max_depth_levels():
     parse_override("learning.gamma=" + "[" * MAX_DEPTH + "]" * MAX_DEPTH)
     with pytest.raises(SpecError):
         parse_override("learning.gamma=" + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+
+
+@pytest.mark.parametrize("pack", PACK_NAMES)
+def test_every_key_a_shipped_pack_writes_can_be_set(pack):
+    for file in FILES:
+        source = pack_dir(pack) / f"{file}.yaml"
+        stack = [((), load_yaml(source).data)]
+        while stack:
+            path, value = stack.pop()
+            if path and path not in {("version",), ("extends",)}:
+                override = parse_override(f"{file}.{format_path(path)}={json.dumps(value)}")
+                assert (override.file, override.path, override.value) == (file, path, value)
+            if isinstance(value, dict):
+                stack.extend(((*path, k), v) for k, v in value.items())
+            elif isinstance(value, list):
+                stack.extend(((*path, i), v) for i, v in enumerate(value))
+
+
+def test_an_entry_of_a_fixed_length_list_can_be_set():
+    pack = load_pack(PACK, overrides=parse_overrides(["affordances[0].hours[1]=20"]))
+    assert tuple(pack.affordances.affordances[0].hours) == (0, 20)
