@@ -100,6 +100,9 @@ class Override:
         """The place of ``column`` (0-based in ``written``) in :func:`command_line_source`."""
         return Position(self.index + 1, len(FLAG) + column + 1, COMMAND_LINE)
 
+    def __hash__(self) -> int:  # the value may be a list: hash what is always hashable
+        return hash((self.file, self.path, self.value_text, self.index))
+
 
 def parse_override(text: str, *, index: int = 0, files: Sequence[str] = FILES) -> Override:
     """Read one ``--set`` (``KEY=VALUE``): the key checked against the schemas of
@@ -111,14 +114,14 @@ def parse_override(text: str, *, index: int = 0, files: Sequence[str] = FILES) -
     that is not YAML (E100) or not finite (E114).
     """
     key, start = _split(text, index)
-    located = _locate(text, key, index, files)
+    located = _locate(key, index, files)
     value_text = text[start:]
     if not value_text.strip():
         raise UsageError(
             _at(
                 index,
                 len(text),
-                located.setting,
+                format_path(located.path),
                 "E300",
                 f"--set {_shown(key)}= gives no value",
                 "write a value after '=' (null for none, '' for empty text)",
@@ -136,7 +139,7 @@ def parse_grid(text: str, *, index: int = 0, files: Sequence[str] = FILES) -> li
     ['exploration.epsilon.decay=0.99', 'exploration.epsilon.decay=0.995']
     """
     key, start = _split(text, index)
-    located = _locate(text, key, index, files)
+    located = _locate(key, index, files)
     overrides, problems = [], []
     for begin, end in _grid_spans(text, start):
         value_text = text[begin:end].strip()
@@ -146,7 +149,7 @@ def parse_grid(text: str, *, index: int = 0, files: Sequence[str] = FILES) -> li
                 _at(
                     index,
                     column,
-                    located.setting,
+                    format_path(located.path),
                     "E300",
                     f"--set {_shown(key)}: an empty value in the list of values",
                     "write one value between each two commas, e.g. KEY=0.9,0.95,0.99",
@@ -313,7 +316,7 @@ def _key_syntax(key: str, index: int, pos: int, reason: str) -> Diagnostic:
     )
 
 
-def _locate(text: str, key: str, index: int, files: Sequence[str]) -> _Located:
+def _locate(key: str, index: int, files: Sequence[str]) -> _Located:
     parts = _parts(key, index)
     explicit = len(parts) > 1 and parts[0][0] in FILES and isinstance(parts[1][0], str)
     body = parts[1:] if explicit else parts

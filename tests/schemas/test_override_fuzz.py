@@ -1,6 +1,7 @@
 """Fuzzing ``--set``: random override strings, mutated from the real keys of a pack, go
-through parsing (single and grid), load_pack, the compiler and pack_texts. Each must
-succeed or end in a HamletError whose diagnostics render; never another exception.
+through parsing (single and grid), load_pack, the compiler and pack_texts, and through
+``hamletc check --set``. Each must succeed or end in a HamletError whose diagnostics
+render (an exit status, for hamletc); never another exception.
 ``HAMLET_FUZZ_SEED`` picks other strings, as for tests/test_fuzz.py."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import traceback
 from typing import Any
 
 from hamlet.compiler import compile_brain, load_brain, pack_texts
+from hamlet.compiler.cli import main
 from hamlet.configs import pack_dir
 from hamlet.schemas import (
     HamletError,
@@ -111,3 +113,19 @@ def test_random_overrides_end_in_success_or_a_hamlet_error():
             crashes.append(f"{texts!r}\n{traceback.format_exc()[-2000:]}")
     assert not crashes, "\n\n".join(crashes[:3])
     assert outcomes["ok"] >= 15 and outcomes["error"] >= 100, outcomes  # both kinds reached
+
+
+def test_random_sets_on_hamletc_exit_with_a_status_and_no_traceback(capsys):
+    rng = random.Random(SEED + 1)
+    settings = [(k, v) for k, v in real_settings(rng) if not k.startswith(FILES[1:])]
+    for _ in range(40):
+        argv = ["check", str(PACK / "brain.yaml")]
+        for _ in range(rng.choice([1, 2])):
+            argv += ["--set", random_text(settings, rng)]
+        try:
+            status = main(argv)
+        except SystemExit as exit_:  # argparse: a --set with no text after it
+            status = exit_.code
+        _, err = capsys.readouterr()
+        assert status in (0, 1, 2), argv
+        assert "Traceback" not in err, argv
