@@ -31,30 +31,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Diagnostic, HamletError, SpecError, UsageError
-from .override_keys import FILES, KeyProblem, Part, locate, walk
-from .scalars import scalar_problems
-from .source import PathKey, Position, format_path, parse_yaml
-
-COMMAND_LINE = "<command line>"
-"""The ``file`` of every diagnostic about a ``--set``."""
-FLAG = "--set "
-"""How each ``--set`` is shown in :func:`command_line_source` (columns count it)."""
-MAX_DEPTH = 32
-"""Deepest nesting a value may have; settings nest a few levels at most."""
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_INDEX = re.compile(r"\[([0-9]+)\]")
-_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-"""What str.splitlines splits on: a --set holding one would shift every later line."""
-_SYNTAX = (
-    "write --set KEY=VALUE, e.g. --set learning.gamma=0.95 or --set bars.meters[0].initial=0.8"
-)
+from .override_keys import FILES, KeyProblem, locate, walk
+from .override_syntax import COMMAND_LINE, FLAG, at, grid_spans, key_parts, read_value, shown, split
+from .source import PathKey, Position, format_path
 
 
 @dataclass(frozen=True)
@@ -113,17 +97,17 @@ def parse_override(text: str, *, index: int = 0, files: Sequence[str] = FILES) -
     :class:`~hamlet.schemas.errors.SpecError` for an unknown key (E110) or a value
     that is not YAML (E100) or not finite (E114).
     """
-    key, start = _split(text, index)
+    key, start = split(text, index)
     located = _locate(key, index, files)
     value_text = text[start:]
     if not value_text.strip():
         raise UsageError(
-            _at(
+            at(
                 index,
                 len(text),
                 format_path(located.path),
                 "E300",
-                f"--set {_shown(key)}= gives no value",
+                f"--set {shown(key)}= gives no value",
                 "write a value after '=' (null for none, '' for empty text)",
             )
         )
@@ -138,20 +122,20 @@ def parse_grid(text: str, *, index: int = 0, files: Sequence[str] = FILES) -> li
     >>> [o.text for o in parse_grid("exploration.epsilon.decay=0.99, 0.995")]
     ['exploration.epsilon.decay=0.99', 'exploration.epsilon.decay=0.995']
     """
-    key, start = _split(text, index)
+    key, start = split(text, index)
     located = _locate(key, index, files)
     overrides, problems = [], []
-    for begin, end in _grid_spans(text, start):
+    for begin, end in grid_spans(text, start):
         value_text = text[begin:end].strip()
         column = begin + len(text[begin:end]) - len(text[begin:end].lstrip())
         if not value_text:
             problems.append(
-                _at(
+                at(
                     index,
                     column,
                     format_path(located.path),
                     "E300",
-                    f"--set {_shown(key)}: an empty value in the list of values",
+                    f"--set {shown(key)}: an empty value in the list of values",
                     "write one value between each two commas, e.g. KEY=0.9,0.95,0.99",
                 )
             )
@@ -236,7 +220,7 @@ def conflicts(overrides: Sequence[Override]) -> list[Diagnostic]:
                 message = f"{inner.setting} lies inside {outer.setting}, which is set too"
                 hint = f"set either the whole of {outer.setting} or the keys inside it"
             problems.append(
-                _at(second.index, second.key_columns[0], second.setting, "E101", message, hint)
+                at(second.index, second.key_columns[0], second.setting, "E101", message, hint)
             )
             break
     return problems
@@ -254,70 +238,8 @@ class _Located:
     setting: str
 
 
-def _split(text: str, index: int) -> tuple[str, int]:
-    """The key, and where the value starts."""
-    broken = next((i for i, c in enumerate(text) if c in _BREAKS), None)
-    if broken is not None:
-        raise UsageError(
-            _at(
-                index,
-                broken,
-                "",
-                "E300",
-                "a --set must be one line: it holds a line break",
-                "write the value on one line (in double quotes, \\n is a line break)",
-            )
-        )
-    key, equals, _ = text.partition("=")
-    if not equals:
-        raise UsageError(
-            _at(index, 0, "", "E300", f"--set {_shown(text)} is not KEY=VALUE", _SYNTAX)
-        )
-    if not key:
-        raise UsageError(_at(index, 0, "", "E300", "--set gives no key before '='", _SYNTAX))
-    return key, len(key) + 1
-
-
-def _parts(key: str, index: int) -> list[tuple[Part, int]]:
-    """The names and indexes of ``key`` with their columns, or E300 where it goes wrong."""
-    parts: list[tuple[Part, int]] = []
-    pos = 0
-    while True:
-        name = _NAME.match(key, pos)
-        if name is None:
-            what = "a name (letters, digits, _)" + (" after the dot" if pos else "")
-            raise UsageError(_key_syntax(key, index, pos, f"expected {what}"))
-        parts.append((name.group(), pos))
-        pos = name.end()
-        while pos < len(key) and key[pos] == "[":
-            entry = _INDEX.match(key, pos)
-            if entry is None:
-                raise UsageError(
-                    _key_syntax(key, index, pos, "a list index is a whole number in brackets, [0]")
-                )
-            parts.append((int(entry.group(1)), pos))
-            pos = entry.end()
-        if pos == len(key):
-            return parts
-        if key[pos] != ".":
-            raise UsageError(_key_syntax(key, index, pos, "expected '.', '[' or '='"))
-        pos += 1
-
-
-def _key_syntax(key: str, index: int, pos: int, reason: str) -> Diagnostic:
-    return _at(
-        index,
-        pos,
-        "",
-        "E300",
-        f"--set {_shown(key)}=... has no valid key: {reason} at character {pos + 1}",
-        "a key is names joined by dots, with [N] for the N-th entry of a list (from 0): "
-        "learning.gamma, bars.meters[0].initial, training.run.seed",
-    )
-
-
 def _locate(key: str, index: int, files: Sequence[str]) -> _Located:
-    parts = _parts(key, index)
+    parts = key_parts(key, index)
     explicit = len(parts) > 1 and parts[0][0] in FILES and isinstance(parts[1][0], str)
     body = parts[1:] if explicit else parts
     path = tuple(p for p, _ in body)
@@ -330,7 +252,7 @@ def _locate(key: str, index: int, files: Sequence[str]) -> _Located:
             raise SpecError(_problem(problem, key, index, path, columns))
         if file not in files:
             raise UsageError(
-                _at(
+                at(
                     index,
                     parts[0][1],
                     format_path(path),
@@ -353,11 +275,11 @@ def _locate(key: str, index: int, files: Sequence[str]) -> _Located:
                     f"--set {key} sets {_listed(found.holders)}, which this command does not read"
                 )
                 hint = f"this command takes settings of {only}"
-            raise UsageError(_at(index, 0, key, "E300", message, hint))
+            raise UsageError(at(index, 0, key, "E300", message, hint))
         file = found.file
     if file == "brain" and path == ("extends",):
         raise UsageError(
-            _at(
+            at(
                 index,
                 columns[0],
                 "extends",
@@ -382,7 +304,7 @@ def _problem(
     problem: KeyProblem, key: str, index: int, path: PathKey, columns: tuple[int, ...]
 ) -> Diagnostic:
     where = format_path(path[: problem.depth + 1]) if problem.file else key
-    return _at(index, columns[problem.depth], where, problem.code, problem.message, problem.hint)
+    return at(index, columns[problem.depth], where, problem.code, problem.message, problem.hint)
 
 
 def _listed(files: Sequence[str]) -> str:
@@ -391,120 +313,6 @@ def _listed(files: Sequence[str]) -> str:
 
 
 # --- the value ------------------------------------------------------------------------
-
-_PREFIX = "v: "
-"""A value is read as the value of this key: one YAML document of one line."""
-
-
-def _value(located: _Located, text: str, index: int, start: int, value_text: str) -> Override:
-    def place(column: int | None) -> int:
-        # a column of the "v: VALUE" document, 1-based -> 0-based in the --set text
-        return start + max(0, (column or 1) - 1 - len(_PREFIX))
-
-    def moved(d: Diagnostic) -> Diagnostic:
-        suffix = d.path[1:] if d.path.startswith("v") else ""
-        return _at(
-            index, place(d.column), format_path(located.path) + suffix, d.code, d.message, d.hint
-        )
-
-    try:
-        doc = parse_yaml(_PREFIX + value_text, COMMAND_LINE)
-    except SpecError as error:
-        raise SpecError([moved(d) for d in error.errors]) from None
-    if list(doc.data) != ["v"]:
-        raise SpecError(
-            _at(
-                index,
-                start,
-                format_path(located.path),
-                "E100",
-                f"--set {_shown(located.key)}= is not one YAML value",
-                "write one value: a number, text, true/false, null, [a, b] or {key: value}",
-            )
-        )
-    depth = _depth(doc.data["v"])
-    if depth > MAX_DEPTH:
-        raise SpecError(
-            _at(
-                index,
-                start,
-                format_path(located.path),
-                "E100",
-                f"the value nests {depth} levels deep (at most {MAX_DEPTH})",
-                "no setting nests this deep: check the brackets",
-            )
-        )
-    problems = scalar_problems(doc)
-    if problems:
-        raise SpecError([moved(d) for d in problems])
-    keys = {p[1:]: place(pos.column) for p, pos in doc.keys.items() if len(p) > 1}
-    values = {p[1:]: place(pos.column) for p, pos in doc.values.items()}
-    return Override(
-        key=located.key,
-        value=doc.data["v"],
-        value_text=value_text,
-        file=located.file,
-        path=located.path,
-        setting=located.setting,
-        index=index,
-        written=text,
-        key_columns=located.columns,
-        value_column=start,
-        value_keys=keys,
-        value_places=values,
-    )
-
-
-def _depth(value: Any) -> int:
-    """How many lists and mappings nest in ``value`` (0 for a single value)."""
-    deepest = 0
-    stack = [(value, 0)]
-    while stack:  # a loop, not recursion: the value may nest deeply
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth + 1)
-            stack.extend(
-                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
-            )
-    return deepest
-
-
-def _grid_spans(text: str, start: int) -> list[tuple[int, int]]:
-    """The spans of the values of ``KEY=V1,V2``: split at the commas that are outside
-    brackets, braces and quotes, and before a `` #`` comment."""
-    spans, begin, depth, quote = [], start, 0, ""
-    pos = start
-    while pos < len(text):
-        char = text[pos]
-        if quote:
-            escaped = char == "\\" and quote == '"'
-            doubled = char == quote == "'" and text[pos + 1 : pos + 2] == "'"
-            if escaped or doubled:  # \" inside double quotes, '' inside single ones
-                pos += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"" and _token_start(text, pos, start):
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth = max(0, depth - 1)
-        elif char == "#" and (pos == start or text[pos - 1] in " \t"):
-            break
-        elif char == "," and depth == 0:
-            spans.append((begin, pos))
-            begin = pos + 1
-        pos += 1
-    spans.append((begin, len(text)))
-    return spans
-
-
-def _token_start(text: str, pos: int, start: int) -> bool:
-    """Whether a quote at ``pos`` opens a quoted scalar (in YAML a quote inside a plain
-    word, as in ``it's``, is just a character)."""
-    before = text[start:pos].rstrip(" \t")
-    return not before or before[-1] in ",[{:"
-
 
 # --- errors ---------------------------------------------------------------------------
 
@@ -531,20 +339,19 @@ def _raise(problems: list[Diagnostic]) -> None:
         raise SpecError(problems)
 
 
-def _at(
-    index: int, column: int, path: str, code: str, message: str, hint: str | None
-) -> Diagnostic:
-    return Diagnostic(
-        code,
-        message,
-        hint=hint,
-        file=COMMAND_LINE,
-        line=index + 1,
-        column=len(FLAG) + column + 1,
-        path=path,
+def _value(located: _Located, text: str, index: int, start: int, value_text: str) -> Override:
+    value = read_value(value_text, start, index, format_path(located.path))
+    return Override(
+        key=located.key,
+        value=value.data,
+        value_text=value_text,
+        file=located.file,
+        path=located.path,
+        setting=located.setting,
+        index=index,
+        written=text,
+        key_columns=located.columns,
+        value_column=start,
+        value_keys=value.keys,
+        value_places=value.places,
     )
-
-
-def _shown(text: str) -> str:
-    """``text`` as it can be printed: a non-printable character as its escape."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

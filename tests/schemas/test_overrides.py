@@ -26,8 +26,8 @@ from hamlet.schemas import (
     parse_overrides,
     render,
 )
-from hamlet.schemas.override import FLAG, MAX_DEPTH
 from hamlet.schemas.override_keys import FILES
+from hamlet.schemas.override_syntax import FLAG, MAX_DEPTH
 from hamlet.schemas.source import format_path, load_yaml
 
 PACK = "L1_full_observability"
@@ -431,6 +431,7 @@ def test_an_overridden_value_never_points_at_the_line_it_replaced():
     [
         "hamlet.schemas.override",
         "hamlet.schemas.override_keys",
+        "hamlet.schemas.override_syntax",
         "hamlet.schemas.override_text",
     ],
 )
