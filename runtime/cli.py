@@ -18,6 +18,8 @@ from hamlet.compiler.cli import gibibytes, run_cli
 from hamlet.compiler.cli import positive_int as _positive
 from hamlet.compiler.memory import format_bytes
 
+from .experiments.curves import METRICS, X_AXES
+from .experiments.stats import DEFAULT_REPS
 from .export import FORMATS
 from .model.device import DEVICE_HELP
 from .runs import newest_model
@@ -150,6 +152,25 @@ def _replay(args: argparse.Namespace) -> int:
     from .viewer.watch import replay
 
     return replay(args.run_dir, episode=args.episode, list_only=args.list, speed=args.speed)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .experiments.compare import compare_command
+
+    print(
+        compare_command(
+            args.runs, as_json=args.json, plot=args.plot, x=args.x, metrics=args.metric,
+            reps=args.reps,
+        )
+    )  # fmt: skip
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from .experiments.plots import plot_run
+
+    print(plot_run(args.run_dir, plot=args.plot, x=args.x, metrics=args.metric))
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -333,6 +354,55 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--json", action="store_true", help="print the scores as JSON")
     sub.set_defaults(run=_eval, parser=sub)
+
+    curve_options = argparse.ArgumentParser(add_help=False)
+    curve_options.add_argument(
+        "--plot", metavar="FILE",
+        help="draw the learning curves into FILE (.png or .svg) instead of the terminal "
+        "(needs pip install 'hamlet[plot]')",
+    )  # fmt: skip
+    curve_options.add_argument(
+        "--x", choices=X_AXES, default="agent_steps",
+        help="the curves' x axis (default agent_steps)",
+    )  # fmt: skip
+    curve_options.add_argument(
+        "--metric", action="append", choices=METRICS, metavar="METRIC",
+        help=f"a panel of curves, repeat for more: {', '.join(METRICS)} (default "
+        "eval_survival: the greedy evaluations' mean survival)",
+    )  # fmt: skip
+    sub = commands.add_parser(
+        "compare",
+        parents=[curve_options],
+        help="did it help? runs grouped by settings: IQM over seeds, confidence intervals, "
+        "learning curves",
+        description="Group runs by pack, --set settings and config snapshot (everything "
+        "but the seed: a pack edited between runs counts as another group); per group the "
+        "IQM over seeds of the final evaluation's mean survival with its 95% stratified "
+        "bootstrap interval, per pair of groups the probability of improvement (Agarwal et "
+        "al. 2021), then each group's learning curves.",
+    )
+    sub.add_argument(
+        "runs", nargs="+", metavar="RUN_OR_SWEEP",
+        help="run directories, folders of runs (runs/<pack>) or sweep folders (with "
+        "manifest.json)",
+    )  # fmt: skip
+    sub.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    sub.add_argument(
+        "--reps", type=_positive, default=DEFAULT_REPS,
+        help=f"bootstrap resamples per interval (default {DEFAULT_REPS})",
+    )  # fmt: skip
+    sub.set_defaults(run=_compare, parser=sub)
+
+    sub = commands.add_parser(
+        "plot",
+        parents=[curve_options],
+        help="a run's learning curves, in the terminal or into a PNG/SVG file",
+        description="Draw one run's learning curves (default: its greedy evaluations' mean "
+        "survival) against agent steps, episodes or training time, with its curriculum's "
+        "stage changes.",
+    )
+    sub.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of hamlet run")
+    sub.set_defaults(run=_plot, parser=sub)
     return parser
 
 
