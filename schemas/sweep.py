@@ -16,6 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import Field
+
 from .pack_world import ConfigModel
 from .source import YamlDocument, load_yaml
 from .validate import parse_model, validate_document
@@ -39,9 +41,9 @@ class SweepFile(ConfigModel):
     """Config packs: folders or shipped pack names."""
     seeds: int | list[int]
     """How many seeds, or the seeds."""
-    grid: dict[str, list[Any]] = {}
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
     """Settings to vary: every combination of their values is run."""
-    set: dict[str, Any] = {}
+    set: dict[str, Any] = Field(default_factory=dict)
     """Settings every run gets."""
     budget: Budget
     agents: int = 1

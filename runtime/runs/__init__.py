@@ -12,7 +12,7 @@ baselines).
 Imports: learning, telemetry, world, model and the helpers; never the viewer or the CLI.
 """
 
-from .directory import newest_model
+from .directory import RunDirectory, newest_model
 from .evaluate import Evaluation, Score, evaluate, evaluate_checkpoint, format_scores
 from .metrics import MetricsDB, read_episodes, read_evaluations, read_state
 from .plan import RunOptions, RunPlan, plan_run
@@ -24,6 +24,7 @@ __all__ = [
     "Evaluation",
     "MetricsDB",
     "Progress",
+    "RunDirectory",
     "RunOptions",
     "RunPlan",
     "RunResult",

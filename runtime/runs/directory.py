@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,11 +59,17 @@ class RunDirectory:
 
     @classmethod
     def create(
-        cls, out: str | Path, pack: Pack, brain: CompiledBrain, name: str | None = None
+        cls,
+        out: str | Path,
+        pack: Pack,
+        brain: CompiledBrain,
+        texts: dict[str, str],
+        name: str | None = None,
     ) -> RunDirectory:
         """A new run directory ``out/<pack>/<name>`` (``name`` defaults to the time) with
-        the pack's config snapshot; the resolved ``brain`` is written as the snapshot's
-        brain.yaml (E313 if ``out`` is not writable, E310 if a named run exists)."""
+        the pack's config snapshot: ``texts`` (file name -> text, the ``--set`` settings
+        written in), the resolved ``brain`` as its brain.yaml and the brain's text as
+        brain.source.yaml (E313 if ``out`` is not writable, E310 if a named run exists)."""
         stamp = name or datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
         path = Path(out) / pack.name / stamp
         if name is not None and path.exists():
@@ -83,11 +88,11 @@ class RunDirectory:
         run = cls(path)
         with refused_writes(path):
             run.config.mkdir(parents=True)
-            for name in PACK_FILES[1:]:
-                shutil.copyfile(pack.directory / name, run.config / name)
+            for file in PACK_FILES[1:]:
+                (run.config / file).write_text(texts[file])
             # The brain as the run saw it: fully resolved, so that the copy stands alone
             # even when the pack's brain extends a file elsewhere; the original beside it.
-            shutil.copyfile(pack.directory / "brain.yaml", run.config / "brain.source.yaml")
+            (run.config / "brain.source.yaml").write_text(texts["brain.yaml"])
             header = (
                 f"# The resolved brain of {pack.name} ({brain.spec_hash}): every default "
                 "written\n# out and every size filled in. brain.source.yaml is the file it "

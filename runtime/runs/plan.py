@@ -9,18 +9,21 @@ and a resumed run never starts against a history it cannot continue.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from hamlet.compiler import DEFAULT_MAX_MEMORY, CompiledBrain, compile_brain
 from hamlet.compiler.memory import format_bytes
+from hamlet.compiler.overridden_pack import pack_texts
 from hamlet.runtime.model.checkpoint import TrainingCheckpoint, load_training_checkpoint
 from hamlet.runtime.model.device import resolve_device
 from hamlet.schemas import Pack, load_pack, observation_layout
 from hamlet.schemas.errors import Diagnostic, RunError, UsageError
+from hamlet.schemas.override import override_settings, parse_overrides
 
 from .directory import RunDirectory
 from .metrics import MetricsDB
@@ -69,6 +72,9 @@ class RunOptions:
     the same on any machine)."""
     name: str | None = None
     """The run directory's name under ``out/<pack>/`` (default: the date and time)."""
+    overrides: Sequence[str] = ()
+    """Settings of the pack's files to change, as ``--set`` texts (``KEY=VALUE``); a
+    resumed run keeps the settings it started with."""
     max_memory: int = DEFAULT_MAX_MEMORY
     """Refuse (E134) a run whose brain or agents would need more memory than this (bytes),
     estimated from their sizes before anything is allocated."""
@@ -91,6 +97,8 @@ class RunPlan:
     db: MetricsDB
     pack_source: Path | None
     """The pack folder the run was started from (its ``config/`` is the copy it uses)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The ``--set`` settings the run was started with, by canonical key."""
     minutes: float | None = None
     """Training time budget, over all sessions."""
     agent_steps: int | None = None
@@ -111,13 +119,16 @@ def plan_run(options: RunOptions) -> RunPlan:
         return _plan_resume(options, device)
     if options.pack is None:
         raise UsageError.option("PACK", "(none)", "a config pack to train (or --resume RUN_DIR)")
-    pack = load_pack(options.pack)
+    overrides = parse_overrides(options.overrides)
+    pack = load_pack(options.pack, overrides=overrides)
     layout = observation_layout(pack)
     brain = compile_brain(
-        pack.directory / "brain.yaml", layout=layout, max_memory=options.max_memory
-    )
+        pack.directory / "brain.yaml", layout=layout, max_memory=options.max_memory,
+        overrides=overrides,
+    )  # fmt: skip
     _check_agents(options.agents or 1, brain, options.max_memory)
-    run = RunDirectory.create(options.out, pack, brain, options.name)
+    texts = pack_texts(pack.directory, overrides)
+    run = RunDirectory.create(options.out, pack, brain, texts, options.name)
     db = MetricsDB(run.metrics, create=True)
     seed = options.seed if options.seed is not None else pack.training.run.seed
     return RunPlan(
@@ -133,6 +144,7 @@ def plan_run(options: RunOptions) -> RunPlan:
         checkpoint_every=options.checkpoint_every or pack.training.run.checkpoint_every,
         db=db,
         pack_source=pack.directory.resolve(),
+        settings=override_settings(overrides),
         minutes=options.minutes,
         agent_steps=options.agent_steps,
     )
@@ -140,6 +152,12 @@ def plan_run(options: RunOptions) -> RunPlan:
 
 def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
     run = RunDirectory.open(options.resume)  # type: ignore[arg-type]
+    if options.overrides:
+        raise _conflict(
+            run,
+            f"{run.path} is resumed with the settings it started with; --set cannot change them",
+            "leave out --set to resume the run, or start a new run with the new settings",
+        )
     pack = _own_copy(run)
     if options.pack is not None:
         asked = load_pack(options.pack).name
@@ -204,6 +222,7 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
         checkpoint_every=options.checkpoint_every or pack.training.run.checkpoint_every,
         db=db,
         pack_source=Path(recorded["pack_path"]) if "pack_path" in recorded else None,
+        settings=recorded.get("overrides") or {},
         minutes=minutes,
         agent_steps=agent_steps,
         train_seconds=trained,

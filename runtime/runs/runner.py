@@ -89,6 +89,20 @@ def train(
 ) -> RunResult:
     """Train a checked run. A write the system refuses (a full disk) ends the run with
     E313: the last whole checkpoint pair stays, and the run's state says ``failed``."""
+    try:
+        return _train(plan, on_episodes, stream, stop)
+    finally:
+        # what the run froze out of the collector's sight is garbage now: a process
+        # that trains run after run (a sweep's worker) must get it back
+        gc.unfreeze()
+
+
+def _train(
+    plan: RunPlan,
+    on_episodes: EpisodeHook | None,
+    stream: StreamServer | None,
+    stop: threading.Event | None,
+) -> RunResult:
     run, pack, db, seed = plan.run, plan.pack, plan.db, plan.seed
     model = HamletModel.from_spec(plan.brain, device=plan.device, seed=seed)
     model.metadata["pack"] = pack.name
@@ -113,13 +127,15 @@ def train(
     metadata = {
         "pack": pack.name,
         **source,
+        "overrides": plan.settings,
         "seed": seed,
         "agents": plan.agents,
         "hamlet_version": hamlet_version(),
     }
     db.set_state(
         status="running", pack=pack.name, seed=seed, agents=plan.agents, total_episodes=total,
-        agent_steps_budget=plan.agent_steps, minutes_budget=plan.minutes, **source,
+        agent_steps_budget=plan.agent_steps, minutes_budget=plan.minutes,
+        overrides=plan.settings, **source,
     )  # fmt: skip
     log.info(
         "training %s (%s) with %d agent(s), seed %d, to episode %d",
