@@ -108,6 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         minutes=args.minutes,
         agent_steps=args.agent_steps,
+        overrides=args.set,
         max_memory=args.max_memory,
     )
     if args.watch:
@@ -171,6 +172,20 @@ def _plot(args: argparse.Namespace) -> int:
 
     print(plot_run(args.run_dir, plot=args.plot, x=args.x, metrics=args.metric))
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .experiments.sweep import run_sweep, sweep_from_command_line
+
+    spec = sweep_from_command_line(
+        args.sources, seeds=args.seeds, seed_list=args.seed_list, sets=args.set,
+        episodes=args.episodes, agent_steps=args.agent_steps, minutes=args.minutes,
+        agents=args.agents, workers=args.workers, backend=args.backend, address=args.address,
+        name=args.name, device=args.device,
+    )  # fmt: skip
+    result = run_sweep(spec, out=args.out, max_memory=args.max_memory, quiet=args.quiet)
+    print(result)
+    return 130 if result.interrupted else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -269,6 +284,12 @@ def _parser() -> argparse.ArgumentParser:
         help="stop once the agents have taken N steps in all (reproducible on any machine)",
     )  # fmt: skip
     sub.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="change a setting of the pack's files for this run (repeat), e.g. --set "
+        "learning.learning_rate=3e-4 --set exploration.epsilon.decay=0.995; kept in the run's "
+        "config and metadata",
+    )  # fmt: skip
+    sub.add_argument(
         "--max-memory", metavar="GIB", type=gibibytes, default=DEFAULT_MAX_MEMORY,
         help="refuse (E134) a brain or an agent count needing more memory than this, estimated "
         f"before anything is allocated (default {format_bytes(DEFAULT_MAX_MEMORY)})",
@@ -288,6 +309,51 @@ def _parser() -> argparse.ArgumentParser:
     )
     live.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
     sub.set_defaults(run=_run, parser=sub)
+
+    sub = commands.add_parser(
+        "sweep",
+        help="train packs x settings x seeds, on local workers or a Ray cluster",
+        description="Train every combination of packs, --set values and seeds as ordinary "
+        "run directories under sweeps/<name>/, beside a manifest.json. Runs the same "
+        "command again to resume: finished runs are skipped, interrupted ones go on from "
+        "their checkpoints. Compare the groups with hamlet compare sweeps/<name>.",
+    )
+    sub.add_argument(
+        "sources", nargs="+", metavar="PACK|SWEEP.yaml",
+        help="config packs (folders or names), or one sweep.yaml (hamletc schema sweep)",
+    )  # fmt: skip
+    seeds = sub.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=_positive, metavar="N", help="seeds 0 to N-1 (default 1)")
+    seeds.add_argument("--seed-list", type=_seed_list, metavar="S,S,...", help="these seeds")
+    sub.add_argument(
+        "--set", action="append", default=[], metavar="KEY=V[,V...]",
+        help="a setting for every run, or several values to try (every combination is run), "
+        "e.g. --set learning.learning_rate=1e-4,3e-4",
+    )  # fmt: skip
+    budget = sub.add_argument_group("each run's budget (give at least one)")
+    budget.add_argument(
+        "--agent-steps", type=_positive, metavar="N", help="agent-steps (the same on any machine)"
+    )
+    budget.add_argument("--episodes", type=_positive, metavar="N", help="episodes")
+    budget.add_argument("--minutes", type=_minutes, metavar="M", help="minutes of training")
+    sub.add_argument("--agents", type=_positive, metavar="N", help="agents per run (default 1)")
+    sub.add_argument(
+        "--workers", type=_positive, metavar="W",
+        help="runs at once (default: the number of cores; Ray: its CPUs)",
+    )  # fmt: skip
+    sub.add_argument("--backend", choices=("local", "ray"), help="where runs go (default local)")
+    sub.add_argument(
+        "--address", metavar="ADDR", help="with --backend ray: the cluster (default: start one)"
+    )
+    sub.add_argument("--name", help="the sweep's folder (default: from its packs and a hash)")
+    sub.add_argument("--out", default="sweeps", help="where sweeps go (default: sweeps)")
+    sub.add_argument("--device", help=DEVICE_HELP)
+    sub.add_argument(
+        "--max-memory", metavar="GIB", type=gibibytes, default=DEFAULT_MAX_MEMORY,
+        help=f"as for hamlet run (default {format_bytes(DEFAULT_MAX_MEMORY)})",
+    )  # fmt: skip
+    sub.add_argument("--quiet", action="store_true", help="no progress line")
+    sub.set_defaults(run=_sweep, parser=sub)
 
     sub = commands.add_parser(
         "watch",
@@ -437,6 +503,14 @@ def _seed(text: str) -> int:
     if not text.isdigit() or int(text) > 2**63 - 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a seed (a whole number, 0 to 2**63-1)")
     return int(text)
+
+
+def _seed_list(text: str) -> list[int]:
+    """An argparse type: seeds separated by commas."""
+    seeds = [_seed(part.strip()) for part in text.split(",")]
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"'{text}' names a seed twice")
+    return seeds
 
 
 def _minutes(text: str) -> float:
