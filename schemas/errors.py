@@ -71,6 +71,7 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E300", "invalid-option", "A command-line option has a value that cannot work."),
         ErrorCode("E301", "device-unavailable", "The device asked for is not available."),
         ErrorCode("E302", "world-mismatch", "A model does not fit the world it should act in."),
+        ErrorCode("E303", "missing-extra", "A command needs an optional extra not installed."),
         ErrorCode("E310", "not-a-run", "A folder is not a run directory, or lacks a part of one."),
         ErrorCode("E311", "resume-conflict", "A run cannot be resumed as asked."),
         ErrorCode("E312", "metrics-damaged", "A run's metrics.sqlite is damaged or not HAMLET's."),

@@ -28,8 +28,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Protocol
 
-from hamlet.schemas.errors import Diagnostic, HamletError, RunError, UsageError
+from hamlet.schemas.errors import Diagnostic, HamletError, RunError
 from hamlet.schemas.override import override_texts
+
+from .extras import require
 
 
 @dataclass(frozen=True)
@@ -217,25 +219,15 @@ class RayBackend:
     ``address`` or on a Ray started here."""
 
     def __init__(self, address: str | None, workers: int | None, device: str) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise UsageError(
-                Diagnostic(
-                    "E300",
-                    "--backend ray needs Ray, which is not installed",
-                    hint="install the cluster extra: pip install 'hamlet[cluster]' (or "
-                    "pip install -e '.[cluster]' in a checkout)",
-                    file="<command line>",
-                    path="--backend",
-                )
-            ) from None
+        ray = require("ray", "cluster", "--backend ray", "--backend")
         self.ray = ray
+        self.started = not ray.is_initialized()
+        quiet = {"ignore_reinit_error": True, "log_to_driver": False, "logging_level": "WARNING"}
         try:
             if address is not None:
-                ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+                ray.init(address=address, **quiet)
             else:
-                ray.init(num_cpus=workers, ignore_reinit_error=True, log_to_driver=False)
+                ray.init(num_cpus=workers, include_dashboard=False, **quiet)
         except Exception as error:  # connection refused, no cluster at the address, ...
             raise RunError(
                 Diagnostic(
@@ -278,4 +270,5 @@ class RayBackend:
             self.ray.cancel(ref)  # a KeyboardInterrupt in the run: it saves and stops
 
     def close(self) -> None:
-        self.ray.shutdown()
+        if self.started:  # a Ray this sweep started ends with it; one given is left alone
+            self.ray.shutdown()

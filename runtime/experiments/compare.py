@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hamlet.runtime.text import text_table
-from hamlet.schemas.errors import Diagnostic, HamletWarning, RunError, UsageError
+from hamlet.schemas.errors import Diagnostic, HamletWarning, RunError
 
 from .curves import check_axes, learning_curves
 from .groups import RunGroup, find_runs, group_runs
@@ -175,7 +175,7 @@ def compare_command(
         return f"{text}\n\nwrote {file}"
     try:
         require("plotext")
-    except UsageError as error:  # the tables are still the answer
+    except RunError as error:  # the tables are still the answer (E303, as a warning)
         warnings.warn(HamletWarning(error.errors[0]), stacklevel=2)
         return text
     curves = learning_curves(comparison.groups, x=x, metrics=metrics, reps=reps)

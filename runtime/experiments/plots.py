@@ -15,7 +15,6 @@ SVG keeps: ``curve-<metric>-<group>``, ``band-...``, ``stage-<metric>-<group>-<s
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import sys
@@ -25,8 +24,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hamlet.runtime.files import write_atomically
-from hamlet.schemas.errors import Diagnostic, UsageError
+from hamlet.schemas.errors import UsageError
 
+from . import extras
 from .curves import Curves, learning_curves
 from .groups import group_runs, read_run
 
@@ -149,18 +149,8 @@ def plot_run(
 
 
 def require(name: str) -> ModuleType:
-    """The optional module ``name`` (matplotlib or plotext), or E300 saying what to install."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise UsageError(
-            Diagnostic(
-                "E300",
-                f"drawing learning curves needs {name}, which is not installed",
-                hint=f"install the plot extra: {INSTALL} (matplotlib and plotext)",
-                file="<command line>",
-            )
-        ) from None
+    """The optional module ``name`` (matplotlib or plotext), or E303 saying what to install."""
+    return extras.require(name, "plot", "drawing learning curves", "--plot")
 
 
 def _clear(plt: ModuleType) -> None:

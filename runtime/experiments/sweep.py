@@ -33,6 +33,7 @@ from hamlet.schemas.override import override_settings, override_texts, parse_gri
 from hamlet.schemas.sweep import Budget, SweepFile, load_sweep
 
 from .backends import Backend, LocalBackend, RayBackend, RunTask
+from .extras import require
 from .manifest import MANIFEST, Manifest
 
 
@@ -202,6 +203,8 @@ def run_sweep(
 ) -> SweepResult:
     """Train every run of the sweep that has not finished; Ctrl-C stops the runs cleanly
     (each saves a final checkpoint) and the next call resumes them."""
+    if spec.backend == "ray":  # before anything is written
+        require("ray", "cluster", "--backend ray", "--backend")
     sweep = plan_sweep(spec, out, max_memory)
     with _only_driver(sweep.folder):
         return _drive(sweep, spec, quiet, stream)

@@ -122,14 +122,14 @@ def test_without_plotext_the_tables_still_come_with_a_warning(runs, monkeypatch,
     assert main(["compare", str(runs), "--reps", "50"]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("group") and "evaluation survival" not in captured.out
-    assert "warning[E300]" in captured.err and "pip install 'hamlet[plot]'" in captured.err
+    assert "warning[E303]" in captured.err and "pip install 'hamlet[plot]'" in captured.err
 
 
-def test_without_matplotlib_plot_is_e300_naming_the_extra(runs, monkeypatch, capsys, tmp_path):
+def test_without_matplotlib_plot_is_e303_naming_the_extra(runs, monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    assert main(["compare", str(runs), "--plot", str(tmp_path / "c.png")]) == 2
+    assert main(["compare", str(runs), "--plot", str(tmp_path / "c.png")]) == 1
     err = capsys.readouterr().err
-    assert "error[E300]" in err and "needs matplotlib" in err and "hamlet[plot]" in err
+    assert "error[E303]" in err and "needs matplotlib" in err and "hamlet[plot]" in err
     assert not (tmp_path / "c.png").exists()
 
 

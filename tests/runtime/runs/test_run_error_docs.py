@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from ..conftest import tiny_pack
 from ..test_error_docs import run_documented_example
 
 RUN = Path("runs/my_pack/2026-12-01_120000")
-CODES = ["E300", "E301", "E302", "E310", "E311", "E312", "E313", "E314"]
+CODES = ["E300", "E301", "E302", "E303", "E310", "E311", "E312", "E313", "E314"]
 NEEDS_A_RUN = {"E302", "E310", "E311", "E312", "E313", "E314"}
 
 
@@ -44,6 +45,8 @@ def _build(code: str, finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> No
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(files.os, "fsync", full)
+    elif code == "E303":
+        monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     elif code == "E314":
         with sqlite3.connect(RUN / "metrics.sqlite") as db:
             db.execute("UPDATE recordings SET path = '../../../../etc/passwd' WHERE episode = 0")
