@@ -24,16 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from hamlet.runtime.runs import read_evaluations, read_state
-from hamlet.runtime.runs.directory import RunDirectory
+from hamlet.runtime.runs.directory import PACK_FILES, RunDirectory
 from hamlet.schemas.errors import Diagnostic, RunError
 from hamlet.schemas.source import load_yaml
 
-MANIFEST = "manifest.json"
-SWEEP_FORMAT = "hamlet_sweep_v1"
+from .manifest import MANIFEST, Manifest
+
 FINISHED = frozenset({"completed", "finished"})
 """Statuses of a run that trained to its end (a run's own, and a sweep manifest's)."""
-SNAPSHOT_FILES = ("brain.yaml", "training.yaml", "bars.yaml", "affordances.yaml", "cascades.yaml")
-"""The files of a run's config snapshot that make it what it is (brain.yaml resolved)."""
 SEED_SETTING = "run.seed"
 """The setting that is the seed: never a difference between groups."""
 WHAT_TO_GIVE = (
@@ -167,7 +165,7 @@ def config_digests(config: Path) -> dict[str, str]:
     canonical JSON (sorted keys, no spaces; for the resolved brain.yaml, its spec hash),
     training.yaml without ``run.seed`` (E100-E103 for a file that is not YAML)."""
     digests = {}
-    for name in SNAPSHOT_FILES:
+    for name in PACK_FILES:
         if not (config / name).is_file():
             continue
         data = load_yaml(config / name).data
@@ -218,8 +216,7 @@ def _runs_at(path: Path) -> list[RunRecord]:
 
 def _sweep_runs(folder: Path) -> list[RunRecord]:
     """A sweep's runs as its manifest lists them; one not started yet has no database."""
-    manifest = folder / MANIFEST
-    entries = _manifest_runs(manifest)
+    entries = Manifest.read(folder).runs
     runs = []
     for entry in entries:
         known = {
@@ -233,40 +230,6 @@ def _sweep_runs(folder: Path) -> list[RunRecord]:
         else:
             runs.append(RunRecord(path=path, status=str(entry.get("status", "queued")), **known))
     return runs
-
-
-def _manifest_runs(manifest: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _bad_manifest(manifest, f"it cannot be read as JSON ({error})") from None
-    if not isinstance(data, dict) or data.get("format") != SWEEP_FORMAT:
-        raise _bad_manifest(manifest, f"it is not a {SWEEP_FORMAT} manifest")
-    entries = data.get("runs")
-    if not isinstance(entries, list) or not all(map(_is_entry, entries)):
-        raise _bad_manifest(manifest, "its runs are not a list of {pack, run_dir, ...} entries")
-    return entries
-
-
-def _is_entry(entry: object) -> bool:
-    return (
-        isinstance(entry, dict)
-        and isinstance(entry.get("pack"), str)
-        and isinstance(entry.get("run_dir"), str)
-        and isinstance(entry.get("settings", {}), dict)
-    )
-
-
-def _bad_manifest(manifest: Path, reason: str) -> RunError:
-    return RunError(
-        Diagnostic(
-            "E310",
-            f"{manifest} cannot be used: {reason}",
-            hint="hamlet sweep writes this file: run the sweep again to write it anew, or "
-            "compare the sweep's run directories themselves",
-            file=str(manifest),
-        )
-    )
 
 
 def _key(run: RunRecord) -> tuple[str, str, str | None]:
@@ -285,7 +248,7 @@ def _variants(
         if config is None or len(kin) < 2:
             variants.append("")
             continue
-        varying = [name for name in SNAPSHOT_FILES if len({c.get(name) for c in kin}) > 1]
+        varying = [name for name in PACK_FILES if len({c.get(name) for c in kin}) > 1]
         variants.append(", ".join(_digest_label(name, config.get(name)) for name in varying))
     return variants
 

@@ -26,6 +26,8 @@ from hamlet.schemas.errors import Diagnostic, RunError
 FORMAT = "hamlet_sweep_v1"
 MANIFEST = "manifest.json"
 STATUSES = ("queued", "running", "finished", "interrupted", "failed")
+KEYS = ("id", "pack", "seed", "settings", "run_dir", "status")
+"""What every run of a manifest has."""
 
 
 @dataclass
@@ -63,21 +65,17 @@ class Manifest:
         """The manifest of an existing sweep folder (E310 when there is none or it is not
         one HAMLET wrote)."""
         path = folder / MANIFEST
+        if not path.is_file():
+            raise _not_a_sweep(path, "there is no such file")
         try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise _not_a_sweep(folder, "it has no manifest.json") from None
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise _not_a_sweep(folder, f"its manifest.json cannot be read ({error})") from None
+            raise _not_a_sweep(path, f"it cannot be read as JSON ({error})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise _not_a_sweep(folder, "its manifest.json is not a HAMLET sweep manifest")
+            raise _not_a_sweep(path, f"it is not a {FORMAT} manifest")
         runs = data.get("runs")
-        keys = ("id", "pack", "seed", "settings", "run_dir", "status")
-        if not isinstance(runs, list) or not all(
-            isinstance(r, dict) and all(k in r for k in keys) and r["status"] in STATUSES
-            for r in runs
-        ):
-            raise _not_a_sweep(folder, "its manifest.json lists its runs wrongly")
+        if not isinstance(runs, list) or not all(map(_is_entry, runs)):
+            raise _not_a_sweep(path, f"its runs are not a list of entries with {', '.join(KEYS)}")
         return cls(folder, data)
 
     @classmethod
@@ -89,12 +87,24 @@ class Manifest:
         return manifest
 
 
-def _not_a_sweep(folder: Path, why: str) -> RunError:
+def _is_entry(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and all(key in entry for key in KEYS)
+        and isinstance(entry["pack"], str)
+        and isinstance(entry["run_dir"], str)
+        and isinstance(entry["settings"], dict)
+        and entry["status"] in STATUSES
+    )
+
+
+def _not_a_sweep(path: Path, why: str) -> RunError:
     return RunError(
         Diagnostic(
             "E310",
-            f"{folder} is not a sweep folder: {why}",
-            hint="give a folder hamlet sweep made, e.g. sweeps/L0_0_minimal-1a2b3c4d",
-            file=str(folder),
+            f"{path} cannot be used: {why}",
+            hint="hamlet sweep writes this file in each sweep's folder (sweeps/<name>): give "
+            "such a folder, or run the sweep again to write it anew",
+            file=str(path),
         )
     )

@@ -108,7 +108,16 @@ def test_a_sweep_takes_pack_settings_and_seed_from_its_manifest(tmp_path):
             json.dumps(
                 {
                     "format": "hamlet_sweep_v1",
-                    "runs": [{"pack": "x", "run_dir": "r", "settings": [1]}],
+                    "runs": [
+                        {
+                            "id": "r0",
+                            "pack": "x",
+                            "seed": 0,
+                            "run_dir": "r",
+                            "settings": [1],
+                            "status": "finished",
+                        }
+                    ],
                 }
             ),
             "its runs are",
