@@ -41,6 +41,13 @@ WATCH_REFUSALS = {
     "--epsilon": ["-1", "nan", "2", "abc"],
     "--speed": ["0", "-1", "nan", "1e9"],
 }
+SET_KEYS = [
+    "learning.learning_rate", "learning.gamma", "learning.batch_size", "learning.replay.capacity",
+    "exploration.epsilon.decay", "run.seed", "run.checkpoint_every", "bars.meters[0].initial",
+    "curriculum.stages[9].depletion_multiplier", "network.net.hidden", "learning.learnin_rate",
+    "training.version", "version", "brain.extends", "evaluation.every_episodes", "x[0", "=",
+]  # fmt: skip
+SWEEP_REFUSALS = ["0", "-1", "abc", "", "1,1", "nan", "gpu", "run.seed", "../x", "learning.gamma=2"]
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
 SCALAR = re.compile(r"(?m)^(\s*[A-Za-z_]+:[ ]+)([^\s#{\[][^#\n]*)$")
 
@@ -252,5 +259,13 @@ def test_random_command_line_values(base, tmp_path):
         cases.append({"kind": "hamlet", "argv": [*argv, *extra], "cwd": str(tmp_path)})
     for text in ["", "nan", "../../etc/passwd", "/dev/zero", "/proc/self/mem"]:
         cases.append({"kind": "hamletc", "argv": ["check", text]})
+    for _ in range(16):  # --set: real keys and near misses, with values of every kind
+        argv = ["run", str(base["pack"]), "--episodes", "1", "--quiet", "--out", str(tmp_path)]
+        sets = [f"{rng.choice(SET_KEYS)}={rng.choice([*EVIL, *values])}" for _ in range(2)]
+        cases.append({"kind": "hamlet", "argv": [*argv, *(a for s in sets for a in ("--set", s))]})
+    sweep = ["sweep", str(base["pack"]), "--seeds", "1", "--agent-steps", "20", "--workers", "1",
+             "--quiet", "--out", str(tmp_path / "sweeps")]  # fmt: skip
+    for flag in ["--seeds", "--seed-list", "--set", "--agents", "--workers", "--backend", "--name"]:
+        cases.append({"kind": "hamlet", "argv": [*sweep, flag, rng.choice(SWEEP_REFUSALS)]})
     outcomes = run_worker(cases)
     assert_no_crash(outcomes)

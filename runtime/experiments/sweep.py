@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -35,6 +36,9 @@ from hamlet.schemas.sweep import Budget, SweepFile, load_sweep
 from .backends import Backend, LocalBackend, RayBackend, RunTask
 from .extras import require
 from .manifest import MANIFEST, Manifest
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+"""A sweep's name: one folder under sweeps/ (sweep.schema.json says the same)."""
 
 
 @dataclass
@@ -135,6 +139,10 @@ def canonical(spec: SweepFile) -> dict[str, Any]:
 def plan_sweep(spec: SweepFile, out: str | Path = "sweeps", max_memory: int | None = None) -> Sweep:
     """Check the sweep (every pack, every combination of settings, the device), then make
     its folder and manifest, or reopen them when the same sweep ran before."""
+    if spec.name is not None and not NAME.fullmatch(spec.name):
+        raise UsageError.option(
+            "--name", spec.name, "a folder name of letters, digits, '_' and '-' (no paths)"
+        )
     if spec.backend == "local":
         resolve_device(spec.device)
     packs = {p: load_pack(p) for p in spec.packs}

@@ -85,13 +85,15 @@ def test_nothing_is_written_before_every_combination_checks_out(tmp_path):
         ({"episodes": None}, "E300"),  # no budget
         ({"seed_list": [0, 1]}, "E300"),  # --seeds and --seed-list
         ({"sets": ["learning.learnin_rate=1,2"]}, "E110"),
+        ({"name": "../elsewhere"}, "E300"),
     ],
-    ids=["no-budget", "two-seed-options", "unknown-key"],
+    ids=["no-budget", "two-seed-options", "unknown-key", "name-is-a-path"],
 )
 def test_command_line_mistakes(tmp_path, changes, code):
     with pytest.raises(HamletError) as caught:
-        _spec(tiny_pack(tmp_path), **changes)
+        plan_sweep(_spec(tiny_pack(tmp_path), **changes), out=tmp_path / "sweeps")
     assert caught.value.code == code
+    assert not (tmp_path / "sweeps").exists()
 
 
 def test_a_sweep_file_and_its_located_errors(tmp_path):
