@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,9 @@ def format_description(info: dict[str, Any]) -> str:
         ("observation", f"{info['observation']['obs_dim']} values: {fields}"),
         ("actions", ", ".join(info["actions"])),
     ]
+    settings = info["metadata"].get("overrides")
+    if settings:  # what --set changed, as it would be written again
+        rows.append(("settings", " ".join(f"{k}={json.dumps(v)}" for k, v in settings.items())))
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows if value is not None]
     if info["metadata"]:
