@@ -314,7 +314,7 @@ def _parser() -> argparse.ArgumentParser:
         "sweep",
         help="train packs x settings x seeds, on local workers or a Ray cluster",
         description="Train every combination of packs, --set values and seeds as ordinary "
-        "run directories under sweeps/<name>/, beside a manifest.json. Runs the same "
+        "run directories under sweeps/<name>/, beside a manifest.json. Run the same "
         "command again to resume: finished runs are skipped, interrupted ones go on from "
         "their checkpoints. Compare the groups with hamlet compare sweeps/<name>.",
     )
