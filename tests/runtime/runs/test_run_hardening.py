@@ -224,13 +224,15 @@ def test_a_file_size_limit_ends_a_real_run_with_e313_and_no_traceback(tiny, tmp_
 
 
 def test_a_read_only_output_folder_is_e313(tiny, tmp_path, monkeypatch):
-    import hamlet.runtime.runs.directory as directory
+    real_mkdir = Path.mkdir
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(errno.EROFS, "Read-only file system")
+    def refuse(self, *args, **kwargs):
+        if self.is_relative_to(tmp_path / "out"):
+            raise PermissionError(errno.EROFS, "Read-only file system")
+        return real_mkdir(self, *args, **kwargs)
 
-    monkeypatch.setattr(directory.shutil, "copyfile", refuse)
-    error = _error(lambda: run_training(RunOptions(pack=tiny, out=tmp_path)), StorageError)
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    error = _error(lambda: run_training(RunOptions(pack=tiny, out=tmp_path / "out")), StorageError)
     assert error.code == "E313" and "read-only" in error.hint
 
 
