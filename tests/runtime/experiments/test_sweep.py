@@ -4,6 +4,7 @@ anything is written; resumed after a kill -9 with nothing lost or done twice."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -211,3 +212,40 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in state
+
+
+def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
+    pack = tiny_pack(tmp_path)
+    out = tmp_path / "sweeps"
+    command = [
+        sys.executable, "-m", "hamlet.runtime.cli", "sweep", str(pack), "--seeds", "2",
+        "--set", "run.checkpoint_every=2", "--episodes", "60", "--workers", "2",
+        "--out", str(out), "--name", "stopped", "--quiet",
+    ]  # fmt: skip
+    driver = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    folder = out / "stopped"
+
+    def both_have_a_checkpoint() -> bool:
+        found = list(folder.glob("runs/*/*/checkpoints/checkpoint_ep*.pt"))
+        return len({p.parent.parent for p in found}) == 2
+
+    _wait_for(both_have_a_checkpoint, 120)
+    os.killpg(driver.pid, signal.SIGINT)  # what Ctrl-C in its terminal sends
+    assert driver.wait(timeout=60) == 130, driver.stderr.read()
+    assert "Traceback" not in driver.stderr.read()
+    runs = Manifest.read(folder).runs
+    assert {r["status"] for r in runs} <= {"interrupted", "finished"}
+    for run in runs:
+        state = read_state(folder / run["run_dir"] / "metrics.sqlite")
+        assert state["status"] in ("interrupted", "completed")
+    result = run_sweep(
+        sweep_from_command_line(
+            [str(pack)], seeds=2, sets=["run.checkpoint_every=2"], episodes=60, workers=2,
+            name="stopped",
+        ),
+        out=out, quiet=True,
+    )  # fmt: skip
+    assert result.counts["finished"] == 2
+    for run in Manifest.read(folder).runs:
+        rows = read_episodes(folder / run["run_dir"] / "metrics.sqlite")
+        assert [r["episode"] for r in rows] == list(range(60))
