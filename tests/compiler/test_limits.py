@@ -23,13 +23,13 @@ from hamlet.compiler import (
     load_brain,
     resolve_brain,
 )
-from hamlet.compiler.cli import main
 from hamlet.compiler.kinds import KINDS
 from hamlet.compiler.memory import count, format_bytes
 from hamlet.configs import PACK_NAMES, pack_dir
 from hamlet.schemas import load_pack, load_schema, observation_layout
 
 from ..conftest import integer_subschemas
+from .conftest import run_hamletc
 
 OBSERVATION = """\
 observation:
@@ -283,33 +283,24 @@ def test_nan_anywhere_in_a_brain_is_refused_at_its_place(tmp_path):
 # --- hamletc ----------------------------------------------------------------------------
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_hamletc_version(capsys):
-    code, out, _ = run(capsys, "--version")
+    code, out, _ = run_hamletc(capsys, "--version")
     assert code == 0
     assert out.startswith("hamletc ") and out.split()[1][0].isdigit()
 
 
 def test_hamletc_max_memory_raises_the_limit(tmp_path, capsys):
     path = write(tmp_path, BIG)
-    code, _, err = run(capsys, "check", str(path))
+    code, _, err = run_hamletc(capsys, "check", str(path))
     assert code == 1 and "error[E134]" in err
-    code, out, err = run(capsys, "check", str(path), "--max-memory", "64")
+    code, out, err = run_hamletc(capsys, "check", str(path), "--max-memory", "64")
     assert code == 0, err
     assert out.startswith("ok")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "lots"])
 def test_hamletc_refuses_a_max_memory_that_cannot_work(value, capsys):
-    code, _, err = run(capsys, "check", "simple_q", "--max-memory", value)
+    code, _, err = run_hamletc(capsys, "check", "simple_q", "--max-memory", value)
     assert code == 2
     assert "not a positive number of GiB" in err
 
@@ -322,7 +313,7 @@ def test_hamletc_refuses_a_max_memory_that_cannot_work(value, capsys):
     ],
 )
 def test_hamletc_refuses_a_huge_observation_from_its_flags(flags, place, capsys):
-    code, _, err = run(capsys, "check", "simple_q", *flags)
+    code, _, err = run_hamletc(capsys, "check", "simple_q", *flags)
     assert code == 1
     assert "error[E134]" in err and place in err
 

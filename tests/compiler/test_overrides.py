@@ -11,7 +11,6 @@ import shutil
 import pytest
 
 from hamlet.compiler import compile_brain, load_brain, pack_texts
-from hamlet.compiler.cli import main
 from hamlet.configs import builtin_path, pack_dir
 from hamlet.schemas import (
     COMMAND_LINE,
@@ -22,6 +21,8 @@ from hamlet.schemas import (
     parse_overrides,
 )
 from hamlet.schemas.source import load_yaml, parse_yaml
+
+from .conftest import run_hamletc
 
 L1 = pack_dir("L1_full_observability")
 L2 = pack_dir("L2_partial_observability")
@@ -206,18 +207,9 @@ def test_docstring_examples():
 # --- hamletc --set ------------------------------------------------------------------------
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_hamletc_check_with_set_prints_the_overridden_hash(capsys):
     brain = str(L1 / "brain.yaml")
-    code, out, err = run(capsys, "check", brain, "--set", "learning.gamma=0.95")
+    code, out, err = run_hamletc(capsys, "check", brain, "--set", "learning.gamma=0.95")
     assert code == 0, err
     expected = compiled(L1, parse_overrides(["learning.gamma=0.95"])).spec_hash
     assert out.strip().endswith(expected)
@@ -226,7 +218,7 @@ def test_hamletc_check_with_set_prints_the_overridden_hash(capsys):
 
 def test_hamletc_compile_with_set_writes_the_overridden_spec(capsys, tmp_path):
     argv = ["compile", str(L1 / "brain.yaml"), "-o", str(tmp_path), "--json"]
-    code, out, err = run(capsys, *argv, "--set", "network.net.hidden=[32, 16]")
+    code, out, err = run_hamletc(capsys, *argv, "--set", "network.net.hidden=[32, 16]")
     assert code == 0, err
     resolved = json.loads((tmp_path / "resolved.json").read_text())
     assert resolved["network"]["net"]["hidden"] == [32, 16]
@@ -237,7 +229,7 @@ def test_hamletc_compile_with_set_writes_the_overridden_spec(capsys, tmp_path):
 
 
 def test_hamletc_graph_takes_set(capsys):
-    code, out, err = run(capsys, "graph", "simple_q", "--obs", "obs=4", "--actions", "2",
+    code, out, err = run_hamletc(capsys, "graph", "simple_q", "--obs", "obs=4", "--actions", "2",
                          "--set", "network.net.hidden=[7]")  # fmt: skip
     assert code == 0, err
     assert "flowchart" in out
@@ -245,11 +237,13 @@ def test_hamletc_graph_takes_set(capsys):
 
 def test_hamletc_shows_a_bad_set_value_with_its_snippet(capsys):
     brain = str(L1 / "brain.yaml")
-    code, _, err = run(capsys, "check", brain, "--set", "run.seed=1", "--set", "learning.gamma=1")
+    code, _, err = run_hamletc(
+        capsys, "check", brain, "--set", "run.seed=1", "--set", "learning.gamma=1"
+    )
     assert code == 2  # run.seed is a usage error here: hamletc reads brains only
     assert "error[E300]: --set run.seed sets training.yaml, which this command does not read" in err
     argv = ["--set", "learning.gamma=0.9", "--set", "learning.batch_size=0"]
-    code, _, err = run(capsys, "check", brain, *argv)
+    code, _, err = run_hamletc(capsys, "check", brain, *argv)
     assert code == 1
     assert err.splitlines()[:6] == [
         "error[E113]: 0 is out of range: it must be >= 1",
@@ -266,6 +260,6 @@ def test_hamletc_shows_a_bad_set_value_with_its_snippet(capsys):
     [("learning.gamma", 2), ("lerning.gamma=1", 1), ("learning.gamma=[1", 1), ("version=", 2)],
 )
 def test_hamletc_refuses_a_malformed_set_without_a_traceback(capsys, value, code):
-    status, _, err = run(capsys, "check", "simple_q", "--set", value)
+    status, _, err = run_hamletc(capsys, "check", "simple_q", "--set", value)
     assert status == code
     assert "Traceback" not in err and "<command line>:1:" in err

@@ -135,6 +135,19 @@ def test_the_sweep_command(tmp_path, capsys):
     assert main(["sweep", str(pack), "--seeds", "1", "--out", str(tmp_path)]) == 2  # no budget
 
 
+def _resume_to_the_end(pack, out, name: str, *, seeds: int, episodes: int) -> None:
+    """The same sweep again: every run finishes, with every episode once."""
+    spec = sweep_from_command_line(
+        [str(pack)], seeds=seeds, sets=["run.checkpoint_every=2"], episodes=episodes,
+        workers=2, name=name,
+    )  # fmt: skip
+    result = run_sweep(spec, out=out, quiet=True)
+    assert result.counts["finished"] == seeds
+    for run in Manifest.read(result.folder).runs:
+        rows = read_episodes(result.folder / run["run_dir"] / "metrics.sqlite")
+        assert [r["episode"] for r in rows] == list(range(episodes)), run["id"]
+
+
 def _wait_for(condition, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -178,17 +191,7 @@ def test_kill_9_of_the_driver_then_the_same_command_resumes_the_sweep(tmp_path):
     }
     # the orphaned runs notice the driver is gone, save and stop
     _wait_for(lambda: not [pid for pid in workers if _alive(pid)], 60)
-    result = run_sweep(
-        sweep_from_command_line(
-            [str(pack)], seeds=3, sets=["run.checkpoint_every=2"], episodes=30, workers=2,
-            name="killed",
-        ),
-        out=out, quiet=True,
-    )  # fmt: skip
-    assert result.counts["finished"] == 3
-    for run in Manifest.read(folder).runs:
-        rows = read_episodes(folder / run["run_dir"] / "metrics.sqlite")
-        assert [r["episode"] for r in rows] == list(range(30)), run["id"]  # none lost or twice
+    _resume_to_the_end(pack, out, "killed", seeds=3, episodes=30)
     for run_id, mtime in before.items():  # finished runs were left alone
         path = folder / "runs" / "tiny_L0_0_minimal" / run_id / "metrics.sqlite"
         assert path.stat().st_mtime_ns == mtime
@@ -238,14 +241,4 @@ def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
     for run in runs:
         state = read_state(folder / run["run_dir"] / "metrics.sqlite")
         assert state["status"] in ("interrupted", "completed")
-    result = run_sweep(
-        sweep_from_command_line(
-            [str(pack)], seeds=2, sets=["run.checkpoint_every=2"], episodes=60, workers=2,
-            name="stopped",
-        ),
-        out=out, quiet=True,
-    )  # fmt: skip
-    assert result.counts["finished"] == 2
-    for run in Manifest.read(folder).runs:
-        rows = read_episodes(folder / run["run_dir"] / "metrics.sqlite")
-        assert [r["episode"] for r in rows] == list(range(60))
+    _resume_to_the_end(pack, out, "stopped", seeds=2, episodes=60)
