@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from hamlet.schemas import enclosing_pack, load_pack, observation_layout
+from hamlet.schemas import enclosing_pack, load_pack, observation_layout, options
 from hamlet.schemas.errors import Diagnostic, HamletError, SpecError, render
 from hamlet.schemas.layout import ObservationLayout
 from hamlet.schemas.override import COMMAND_LINE, Override, command_line_source, parse_overrides
@@ -248,24 +248,6 @@ def _obs_field(text: str) -> tuple[str, tuple[int, ...]]:
     return match.group(1), shape
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a positive integer."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
-    return int(text)
-
-
-def gibibytes(text: str) -> int:
-    """An argparse type: a positive number of GiB, as bytes (``1.5`` -> 1610612736)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive number of GiB")
-    return max(1, int(value * 2**30))
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hamletc",
@@ -290,7 +272,9 @@ def _parser() -> argparse.ArgumentParser:
             action="append",
             help="an observation field, in vector order (repeat), e.g. --obs grid=5x5",
         )
-        group.add_argument("--actions", metavar="N", type=positive_int, help="number of actions")
+        group.add_argument(
+            "--actions", metavar="N", type=options.positive_int, help="number of actions"
+        )
         sub.add_argument(
             "--set",
             action="append",
@@ -302,7 +286,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--max-memory",
             metavar="GIB",
-            type=gibibytes,
+            type=options.gibibytes,
             default=DEFAULT_MAX_MEMORY,
             help="refuse (E134) a brain whose training would need more memory than this, "
             f"estimated from its sizes (default {format_bytes(DEFAULT_MAX_MEMORY)})",

@@ -14,9 +14,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 from hamlet.compiler import DEFAULT_MAX_MEMORY
-from hamlet.compiler.cli import gibibytes, run_cli
-from hamlet.compiler.cli import positive_int as _positive
+from hamlet.compiler.cli import run_cli
 from hamlet.compiler.memory import format_bytes
+from hamlet.schemas import options
 
 from .experiments.curves import METRICS, X_AXES
 from .experiments.stats import DEFAULT_REPS
@@ -264,23 +264,23 @@ def _parser() -> argparse.ArgumentParser:
         "checkpoints; Ctrl-C saves a final checkpoint. Defaults come from training.yaml.",
     )
     sub.add_argument("pack", nargs="?", metavar="PACK", help="a config pack folder or name")
-    sub.add_argument("--episodes", type=_positive, help="total episodes of the run")
-    sub.add_argument("--seed", type=_seed, help="seed of every random choice")
+    sub.add_argument("--episodes", type=options.positive_int, help="total episodes of the run")
+    sub.add_argument("--seed", type=options.seed, help="seed of every random choice")
     sub.add_argument(
         "--agents",
-        type=_positive,
+        type=options.positive_int,
         help="agents sharing one learner (default 1; resumed: the run's)",
     )
     sub.add_argument("--device", default="cpu", help=DEVICE_HELP)
     sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
     sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
-    sub.add_argument("--checkpoint-every", type=_positive, metavar="K", help="episodes")
+    sub.add_argument("--checkpoint-every", type=options.positive_int, metavar="K", help="episodes")
     sub.add_argument(
-        "--minutes", type=_minutes,
+        "--minutes", type=options.minutes,
         help="stop once the run has trained this long, in minutes over all its sessions",
     )  # fmt: skip
     sub.add_argument(
-        "--agent-steps", type=_positive, metavar="N",
+        "--agent-steps", type=options.positive_int, metavar="N",
         help="stop once the agents have taken N steps in all (reproducible on any machine)",
     )  # fmt: skip
     sub.add_argument(
@@ -290,7 +290,7 @@ def _parser() -> argparse.ArgumentParser:
         "config and metadata",
     )  # fmt: skip
     sub.add_argument(
-        "--max-memory", metavar="GIB", type=gibibytes, default=DEFAULT_MAX_MEMORY,
+        "--max-memory", metavar="GIB", type=options.gibibytes, default=DEFAULT_MAX_MEMORY,
         help="refuse (E134) a brain or an agent count needing more memory than this, estimated "
         f"before anything is allocated (default {format_bytes(DEFAULT_MAX_MEMORY)})",
     )  # fmt: skip
@@ -305,9 +305,11 @@ def _parser() -> argparse.ArgumentParser:
         help="stream episodes for `hamlet watch` in other terminals (WebSocket on 127.0.0.1)",
     )
     live.add_argument(
-        "--port", type=_port, help=f"port to serve on (default {DEFAULT_PORT}; 0 picks a free one)"
+        "--port",
+        type=options.port,
+        help=f"port to serve on (default {DEFAULT_PORT}; 0 picks a free one)",
     )
-    live.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
+    live.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
     sub.set_defaults(run=_run, parser=sub)
 
     sub = commands.add_parser(
@@ -323,8 +325,10 @@ def _parser() -> argparse.ArgumentParser:
         help="config packs (folders or names), or one sweep.yaml (hamletc schema sweep)",
     )  # fmt: skip
     seeds = sub.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=_positive, metavar="N", help="seeds 0 to N-1 (default 1)")
-    seeds.add_argument("--seed-list", type=_seed_list, metavar="S,S,...", help="these seeds")
+    seeds.add_argument(
+        "--seeds", type=options.positive_int, metavar="N", help="seeds 0 to N-1 (default 1)"
+    )
+    seeds.add_argument("--seed-list", type=options.seed_list, metavar="S,S,...", help="these seeds")
     sub.add_argument(
         "--set", action="append", default=[], metavar="KEY=V[,V...]",
         help="a setting for every run, or several values to try (every combination is run), "
@@ -332,13 +336,18 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     budget = sub.add_argument_group("each run's budget (give at least one)")
     budget.add_argument(
-        "--agent-steps", type=_positive, metavar="N", help="agent-steps (the same on any machine)"
+        "--agent-steps",
+        type=options.positive_int,
+        metavar="N",
+        help="agent-steps (the same on any machine)",
     )
-    budget.add_argument("--episodes", type=_positive, metavar="N", help="episodes")
-    budget.add_argument("--minutes", type=_minutes, metavar="M", help="minutes of training")
-    sub.add_argument("--agents", type=_positive, metavar="N", help="agents per run (default 1)")
+    budget.add_argument("--episodes", type=options.positive_int, metavar="N", help="episodes")
+    budget.add_argument("--minutes", type=options.minutes, metavar="M", help="minutes of training")
     sub.add_argument(
-        "--workers", type=_positive, metavar="W",
+        "--agents", type=options.positive_int, metavar="N", help="agents per run (default 1)"
+    )
+    sub.add_argument(
+        "--workers", type=options.positive_int, metavar="W",
         help="runs at once (default: the number of cores; Ray: its CPUs)",
     )  # fmt: skip
     sub.add_argument("--backend", choices=("local", "ray"), help="where runs go (default local)")
@@ -349,7 +358,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", default="sweeps", help="where sweeps go (default: sweeps)")
     sub.add_argument("--device", help=DEVICE_HELP)
     sub.add_argument(
-        "--max-memory", metavar="GIB", type=gibibytes, default=DEFAULT_MAX_MEMORY,
+        "--max-memory", metavar="GIB", type=options.gibibytes, default=DEFAULT_MAX_MEMORY,
         help=f"as for hamlet run (default {format_bytes(DEFAULT_MAX_MEMORY)})",
     )  # fmt: skip
     sub.add_argument("--quiet", action="store_true", help="no progress line")
@@ -373,11 +382,16 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--pack", help="with --checkpoint: the world (default: the checkpoint's)")
     sub.add_argument("--stage", type=int, help="with --checkpoint: curriculum stage (default last)")
     sub.add_argument(
-        "--epsilon", type=_probability, default=0.0, help="with --checkpoint (default 0: greedy)"
+        "--epsilon",
+        type=options.probability,
+        default=0.0,
+        help="with --checkpoint (default 0: greedy)",
     )
-    sub.add_argument("--episodes", type=_positive, help="with --checkpoint (default: no end)")
-    sub.add_argument("--seed", type=_seed, default=0, help="with --checkpoint (default 0)")
-    sub.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
+    sub.add_argument(
+        "--episodes", type=options.positive_int, help="with --checkpoint (default: no end)"
+    )
+    sub.add_argument("--seed", type=options.seed, default=0, help="with --checkpoint (default 0)")
+    sub.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
     sub.set_defaults(run=_watch, parser=sub)
 
     sub = commands.add_parser(
@@ -390,7 +404,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of hamlet run")
     sub.add_argument("--episode", type=int, metavar="N", help="play only episode N")
     sub.add_argument("--list", action="store_true", help="list the recordings and exit")
-    sub.add_argument("--speed", type=_speed, default=10.0, help=SPEED_HELP)
+    sub.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
     sub.set_defaults(run=_replay, parser=sub)
 
     sub = commands.add_parser(
@@ -406,11 +420,11 @@ def _parser() -> argparse.ArgumentParser:
         "(the newest run's newest model), e.g. runs/L1_full_observability",
     )
     sub.add_argument("--pack", help="the pack whose world to use (default: the checkpoint's)")
-    sub.add_argument("--episodes", type=_positive, default=100, help="default: 100")
+    sub.add_argument("--episodes", type=options.positive_int, default=100, help="default: 100")
     difficulty = sub.add_mutually_exclusive_group()
     difficulty.add_argument("--stage", type=int, help="a curriculum stage of the pack (1-based)")
     difficulty.add_argument("--multiplier", type=float, help="depletion multiplier (default 1.0)")
-    sub.add_argument("--seed", type=_seed, default=0, help="default: 0")
+    sub.add_argument("--seed", type=options.seed, default=0, help="default: 0")
     sub.add_argument("--device", default="cpu", help=DEVICE_HELP)
     sub.add_argument(
         "--new-layout",
@@ -454,7 +468,7 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub.add_argument("--json", action="store_true", help="print the comparison as JSON")
     sub.add_argument(
-        "--reps", type=_positive, default=DEFAULT_REPS,
+        "--reps", type=options.positive_int, default=DEFAULT_REPS,
         help=f"bootstrap resamples per interval (default {DEFAULT_REPS})",
     )  # fmt: skip
     sub.set_defaults(run=_compare, parser=sub)
@@ -470,62 +484,6 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of hamlet run")
     sub.set_defaults(run=_plot, parser=sub)
     return parser
-
-
-# --- argument types -------------------------------------------------------------------
-
-
-def _port(text: str) -> int:
-    """An argparse type: a TCP port (0 lets the system pick a free one)."""
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a port (0..65535; 0 picks a free one)")
-    return int(text)
-
-
-def _speed(text: str) -> float:
-    """An argparse type: viewer steps per second, in (0, 1000]."""
-    value = _number(text)
-    if not 0 < value <= 1000:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a speed in steps/s (0 < speed <= 1000)")
-    return value
-
-
-def _probability(text: str) -> float:
-    """An argparse type: a number in [0, 1]."""
-    value = _number(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a probability (0..1)")
-    return value
-
-
-def _seed(text: str) -> int:
-    """An argparse type: a seed, 0 to 2**63 - 1."""
-    if not text.isdigit() or int(text) > 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a seed (a whole number, 0 to 2**63-1)")
-    return int(text)
-
-
-def _seed_list(text: str) -> list[int]:
-    """An argparse type: seeds separated by commas."""
-    seeds = [_seed(part.strip()) for part in text.split(",")]
-    if len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"'{text}' names a seed twice")
-    return seeds
-
-
-def _minutes(text: str) -> float:
-    """An argparse type: a duration in minutes, above 0."""
-    value = _number(text)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes above 0")
-    return value
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "hamlet.configs",
     "hamlet.schemas.layout",
+    "hamlet.schemas.options",
     "hamlet.schemas.pack_loading",
     "hamlet.schemas.pack_world",
     "hamlet.schemas.source",
