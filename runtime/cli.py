@@ -97,6 +97,8 @@ def _run(args: argparse.Namespace) -> int:
         args.parser.error("--watch already serves its own viewer: give one of --watch, --serve")
     if args.port is not None and not (args.watch or args.serve):
         args.parser.error("--port goes with --serve (or --watch)")
+    if args.json and (args.watch or args.quiet):
+        args.parser.error("--json prints the progress: it goes with neither --watch nor --quiet")
     options = RunOptions(
         pack=args.pack,
         episodes=args.episodes,
@@ -119,8 +121,10 @@ def _run(args: argparse.Namespace) -> int:
         from .runs import run_in_terminal
 
         port = args.port if args.port is not None else DEFAULT_PORT
-        result = run_in_terminal(options, quiet=args.quiet, serve_port=port if args.serve else None)
-    print(result)
+        result = run_in_terminal(
+            options, quiet=args.quiet, serve_port=port if args.serve else None, as_json=args.json
+        )
+    print(json.dumps(result.to_json()) if args.json else result)
     return 130 if result.interrupted else 0
 
 
@@ -295,6 +299,11 @@ def _parser() -> argparse.ArgumentParser:
         f"before anything is allocated (default {format_bytes(DEFAULT_MAX_MEMORY)})",
     )  # fmt: skip
     sub.add_argument("--quiet", action="store_true", help="no progress display")
+    sub.add_argument(
+        "--json", action="store_true",
+        help="progress as JSON lines on stdout (every 5 s: rates, each phase's share of the "
+        "time, survival, loss), then the result as a last line",
+    )  # fmt: skip
     live = sub.add_argument_group("watching it learn")
     live.add_argument(
         "--watch", action="store_true", help="train in the background and watch in this terminal"

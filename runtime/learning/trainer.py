@@ -27,6 +27,7 @@ from hamlet.schemas import Pack
 from .curriculum import AdversarialCurriculum, Transition
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, IntrinsicWeight
+from .phases import PhaseClock
 from .rnd import RND
 
 
@@ -113,12 +114,16 @@ class Trainer:
         self._transitions: list[dict[tuple[str, str], int]] = [{} for _ in range(num_agents)]
         self.recorder: EpisodeRecorder | None = None
         """Records one agent's steps for viewers and recordings (set by the runner)."""
+        self.phases = PhaseClock()
+        """Where the time goes: each step laps its phases (act, world, store, learn, rnd,
+        record); the runner laps its own (record, evaluate) on the same clock."""
 
     # --- one environment step -------------------------------------------------------
 
     def step(self) -> list[Episode]:
         """Advance every agent by one step; returns the episodes that ended."""
-        model, world = self.model, self.world
+        model, world, phases = self.model, self.world, self.phases
+        phases.lap("other")  # what happened since the last step (the runner's own work)
 
         # --- act: epsilon-greedy among the valid actions ---------------------------
         mask = world.action_mask()
@@ -133,12 +138,15 @@ class Trainer:
         )
         actions = acted["actions"]
         self._episode_entropy += _policy_entropy(self.epsilon.value, mask)
+        phases.lap("act")
 
         # --- the world moves --------------------------------------------------------
         result = world.step(actions, self.multiplier)
         ended = result.done | result.truncated
+        phases.lap("world")
         if self.recorder is not None:
             self._record(mask, acted, result, ended)
+            phases.lap("record")
 
         # --- remember: every agent's transition, with the state it acted from --------
         self.learner.replay.add(
@@ -153,12 +161,14 @@ class Trainer:
         )
         self._episode_reward += result.reward
         self._count_interactions(result.interactions)
+        phases.lap("store")
 
         # --- learn ------------------------------------------------------------------
         self.env_steps += 1
         if self.env_steps % self.train_frequency == 0 and self.learner.ready:
             progress = min(1.0, self.episodes_done / max(1, self.max_episodes))
             self.last_stats = self.learner.learn(beta=self.beta0 + (1 - self.beta0) * progress)
+            phases.lap("learn")
 
         # --- close finished episodes, then carry on from fresh states ----------------
         self.obs = result.obs
@@ -194,7 +204,9 @@ class Trainer:
             self.episodes_done += 1
             episodes.append(_with_transition(episode, transition))
             if self.recorder is not None and agent == self.recorder.agent:
+                self.phases.lap("other")
                 self._finish_recording(episode)
+                self.phases.lap("record")
             self._transitions[agent] = {}
         # Fresh episodes start at the curriculum's current stage, with empty memory. The
         # replay holds copies of the observations, so the reset may rewrite them in place.
@@ -249,8 +261,11 @@ class Trainer:
     def _intrinsic_reward(self, next_obs: Tensor) -> Tensor:
         """The weighted novelty of next states, for the learner's targets (weighted once)."""
         assert self.rnd is not None
+        self.phases.lap("learn")  # (the learner calls this in the middle of its step)
         flat = next_obs.reshape(-1, next_obs.shape[-1])
-        return (self.rnd.reward(flat) * self.intrinsic.value).reshape(next_obs.shape[:-1])
+        reward = (self.rnd.reward(flat) * self.intrinsic.value).reshape(next_obs.shape[:-1])
+        self.phases.lap("rnd")
+        return reward
 
     def episodes(self, count: int) -> Iterator[Episode]:
         """Step until ``count`` more episodes have ended, yielding each as it ends."""

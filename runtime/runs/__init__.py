@@ -14,7 +14,7 @@ Imports: learning, telemetry, world, model and the helpers; never the viewer or 
 
 from .directory import RunDirectory, newest_model
 from .evaluate import Evaluation, Score, evaluate, evaluate_checkpoint, format_scores
-from .metrics import MetricsDB, read_episodes, read_evaluations, read_state
+from .metrics import MetricsDB, read_episodes, read_evaluations, read_state, read_throughput
 from .plan import RunOptions, RunPlan, plan_run
 from .progress import Progress
 from .recordings import list_recordings, load_recording, recording_file
@@ -39,6 +39,7 @@ __all__ = [
     "read_episodes",
     "read_evaluations",
     "read_state",
+    "read_throughput",
     "recording_file",
     "run_in_terminal",
     "run_training",

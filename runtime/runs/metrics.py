@@ -11,6 +11,8 @@ Tables:
   :mod:`hamlet.runtime.telemetry.recordings`;
 * ``evaluations``: the greedy policy at full difficulty every ``evaluation.every_episodes``
   episodes, on its own seeded world (the learning curve that means something);
+* ``throughput``: every few seconds, agent-steps/s, gradient steps/s and each phase's
+  share of the wall time since the row before (:mod:`hamlet.runtime.learning.phases`);
 * ``run_state``: key/value facts about the run (status, seed, pack, overrides, last
   checkpoint, training time).
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hamlet.runtime.files import refused_writes
+from hamlet.runtime.learning.phases import PHASES, Throughput
 from hamlet.runtime.learning.trainer import Episode
 from hamlet.schemas.errors import Diagnostic, RunError
 
@@ -91,7 +94,17 @@ CREATE TABLE IF NOT EXISTS run_state (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-"""
+CREATE TABLE IF NOT EXISTS throughput (
+    wall_time REAL PRIMARY KEY,
+    timestamp REAL NOT NULL,
+    episode INTEGER NOT NULL,
+    agent_steps INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    agent_steps_per_s REAL NOT NULL,
+    gradient_steps_per_s REAL NOT NULL,
+    {phases}
+);
+""".format(phases=",\n    ".join(f"{name} REAL NOT NULL" for name in PHASES))
 DAMAGE = (sqlite3.DatabaseError, UnicodeDecodeError)
 """What SQLite raises on a damaged file (an error message read out of the damaged pages
 may not even decode)."""
@@ -174,6 +187,22 @@ class MetricsDB:
                 tuple(evaluation.values()),
             )
 
+    def add_throughput(
+        self, window: Throughput, episode: int, agent_steps: int, wall_time: float
+    ) -> None:
+        """One row of ``throughput``: a window of the run that ends at ``wall_time`` (its
+        training time over all sessions), with the run's counts at that moment."""
+        values = (
+            wall_time, time.time(), episode, agent_steps, window.seconds,
+            window.agent_steps_per_s, window.gradient_steps_per_s,
+            *(window.shares[name] for name in PHASES),
+        )  # fmt: skip
+        with self.guard(), self.connection:
+            self.connection.execute(
+                f"INSERT OR REPLACE INTO throughput VALUES ({', '.join('?' * len(values))})",
+                values,
+            )
+
     def set_state(self, **values: Any) -> None:
         with self.guard(), self.connection:
             self.connection.executemany(
@@ -198,6 +227,7 @@ class MetricsDB:
             # an evaluation's episode counts the episodes done before it, so the one made
             # at the checkpoint itself stays
             self.connection.execute("DELETE FROM evaluations WHERE episode > ?", (episodes_done,))
+            self.connection.execute("DELETE FROM throughput WHERE episode > ?", (episodes_done,))
 
     def close(self) -> None:
         self.connection.close()
@@ -210,10 +240,20 @@ def read_episodes(path: str | Path) -> list[dict[str, Any]]:
 
 def read_evaluations(path: str | Path) -> list[dict[str, Any]]:
     """Every evaluation row, in order (none for a run from before evaluations existed)."""
+    return _read_newer_table(path, "evaluations", "episode")
+
+
+def read_throughput(path: str | Path) -> list[dict[str, Any]]:
+    """Every throughput row, in order (none for a run from before they existed)."""
+    return _read_newer_table(path, "throughput", "wall_time")
+
+
+def _read_newer_table(path: str | Path, table: str, order: str) -> list[dict[str, Any]]:
+    """The rows of a table that older runs' databases lack (then none)."""
     tables = read_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
-    if "evaluations" not in {t["name"] for t in tables}:
+    if table not in {t["name"] for t in tables}:
         return []
-    return read_rows(path, "SELECT * FROM evaluations ORDER BY episode")
+    return read_rows(path, f"SELECT * FROM {table} ORDER BY {order}")
 
 
 def read_state(path: str | Path) -> dict[str, Any]:

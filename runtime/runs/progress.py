@@ -1,32 +1,49 @@
-"""The live status line of ``hamlet run``: what training is doing, right now.
+"""The live progress display of ``hamlet run``: what training is doing, right now, and
+where its time goes.
 
-On a terminal one line is redrawn at most four times a second; elsewhere (a log, CI)
-a full line is printed every ``interval`` seconds.
+Two lines. The first shows episodes, agent-steps/s, gradient steps/s, survival,
+reward, epsilon, stage and loss. The second shows each phase's share of the wall time
+(``act 18% world 4% store 1% learn 69% rnd 8% record 0% evaluate 0% other 0%``; the
+phases are those of :mod:`hamlet.runtime.learning.phases`). Rates and shares come from the run's last throughput window
+(about 5 s). On a terminal both lines are redrawn at most four times a second, cut to
+its width. Elsewhere (a log, CI) they are printed every ``interval`` seconds.
+``hamlet run --json`` prints the same figures as one JSON object per line on stdout.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import statistics
 import sys
 import time
 from collections import deque
-from typing import TextIO
+from typing import Any, TextIO
 
 from hamlet.runtime.learning.trainer import Episode, Trainer
 
 
 class Progress:
-    """Prints episodes, agent-steps/s, survival, reward, epsilon, stage and loss."""
+    """Prints where training stands: two lines for people, or JSON lines for scripts."""
 
-    def __init__(self, total: int, stream: TextIO | None = None, interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        total: int,
+        stream: TextIO | None = None,
+        interval: float = 10.0,
+        *,
+        as_json: bool = False,
+    ) -> None:
         self.total = total
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
+        self.as_json = as_json
+        self.stream = stream or (sys.stdout if as_json else sys.stderr)
+        self.live = self.stream.isatty() and not as_json
         self.interval = 0.25 if self.live else interval
         self.recent: deque[Episode] = deque(maxlen=50)
         self.started = time.perf_counter()
         self.start_steps: int | None = None
         self.last_print = 0.0
+        self.drawn = False
 
     def __call__(self, trainer: Trainer, episodes: list[Episode]) -> None:
         self.recent.extend(episodes)
@@ -34,33 +51,67 @@ class Progress:
         if self.start_steps is None:
             self.start_steps = trainer.env_steps
             self.started = now
-        if now - self.last_print >= self.interval or trainer.episodes_done >= self.total:
+        first_window = self.live or trainer.phases.latest is not None  # (logs: whole figures)
+        due = first_window and now - self.last_print >= self.interval
+        if due or trainer.episodes_done >= self.total:
             self.last_print = now
             self.show(trainer, now)
 
-    def line(self, trainer: Trainer, now: float) -> str:
-        steps = (trainer.env_steps - (self.start_steps or 0)) * trainer.num_agents
-        rate = steps / max(now - self.started, 1e-9)
-        survival = statistics.fmean(e.steps for e in self.recent) if self.recent else 0.0
-        reward = statistics.fmean(e.reward for e in self.recent) if self.recent else 0.0
-        loss = trainer.last_stats.get("loss")
-        stage = trainer.curriculum
-        return (
-            f"episode {trainer.episodes_done}/{self.total} | {rate:,.0f} agent-steps/s | "
-            f"survival {survival:.0f} | reward {reward:.1f} | eps {trainer.epsilon.value:.3f} | "
-            f"stage {stage.stage} {stage.stage_name} | "
-            + (f"loss {loss:.4f}" if loss is not None else "loss -")
+    def figures(self, trainer: Trainer, now: float) -> dict[str, Any]:
+        """What the display shows, as numbers (the JSON line's keys)."""
+        window = trainer.phases.latest
+        if window is not None:
+            rate, grad_rate = window.agent_steps_per_s, window.gradient_steps_per_s
+        else:  # before the first window closes: the average since the display started
+            elapsed = max(now - self.started, 1e-9)
+            rate = (trainer.env_steps - (self.start_steps or 0)) * trainer.num_agents / elapsed
+            grad_rate = None
+        recent = self.recent
+        return {
+            "episode": trainer.episodes_done,
+            "episodes_total": self.total,
+            "agent_steps": trainer.env_steps * trainer.num_agents,
+            "agent_steps_per_s": rate,
+            "gradient_steps_per_s": grad_rate,
+            "phases": dict(window.shares) if window is not None else None,
+            "survival": statistics.fmean(e.steps for e in recent) if recent else None,
+            "reward": statistics.fmean(e.reward for e in recent) if recent else None,
+            "epsilon": trainer.epsilon.value,
+            "stage": trainer.curriculum.stage,
+            "stage_name": trainer.curriculum.stage_name,
+            "loss": trainer.last_stats.get("loss"),
+        }
+
+    def lines(self, trainer: Trainer, now: float) -> tuple[str, str]:
+        f = self.figures(trainer, now)
+        survival = f"{f['survival']:.0f}" if f["survival"] is not None else "-"
+        reward = f"{f['reward']:.1f}" if f["reward"] is not None else "-"
+        loss = f"{f['loss']:.4f}" if f["loss"] is not None else "-"
+        grads = f["gradient_steps_per_s"]
+        first = (
+            f"episode {f['episode']}/{self.total} | {f['agent_steps_per_s']:,.0f} agent-steps/s | "
+            + (f"{grads:,.1f} grad-steps/s | " if grads is not None else "")
+            + f"survival {survival} | reward {reward} | eps {f['epsilon']:.3f} | "
+            f"stage {f['stage']} {f['stage_name']} | loss {loss}"
         )
+        window = trainer.phases.latest
+        return first, window.describe() if window is not None else "(time shares after ~5 s)"
 
     def show(self, trainer: Trainer, now: float | None = None) -> None:
-        text = self.line(trainer, time.perf_counter() if now is None else now)
-        if self.live:
-            self.stream.write("\r\x1b[2K" + text)
+        now = time.perf_counter() if now is None else now
+        if self.as_json:
+            self.stream.write(json.dumps(self.figures(trainer, now)) + "\n")
+        elif self.live:
+            width = max(20, shutil.get_terminal_size().columns - 1)
+            first, second = (line[:width] for line in self.lines(trainer, now))
+            back = "\x1b[1A\r" if self.drawn else ""
+            self.stream.write(f"{back}\x1b[2K{first}\n\x1b[2K{second}")
+            self.drawn = True
         else:
-            self.stream.write(text + "\n")
+            self.stream.write("\n".join(self.lines(trainer, now)) + "\n")
         self.stream.flush()
 
     def close(self) -> None:
-        if self.live:
+        if self.live and self.drawn:
             self.stream.write("\n")
             self.stream.flush()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hamlet.runtime.files import refused_writes
+from hamlet.runtime.learning.phases import PhaseClock
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.model import HamletModel
 from hamlet.runtime.model.checkpoint import (
@@ -55,6 +56,14 @@ class RunResult:
     episodes: int
     env_steps: int
     interrupted: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": "interrupted" if self.interrupted else "finished",
+            "episodes": self.episodes,
+            "env_steps": self.env_steps,
+            "run_dir": str(self.run_dir),
+        }
 
     def __str__(self) -> str:
         state = "interrupted" if self.interrupted else "finished"
@@ -118,6 +127,7 @@ def _train(
         db.close()
         raise
     live = Live(trainer, run.path, db, stream, pack.name, seed)
+    phases = trainer.phases
     freeze_long_lived_objects()
     total, every = plan.total, plan.checkpoint_every
     keep = pack.training.run.keep_checkpoints
@@ -160,6 +170,7 @@ def _train(
     curve = LearningCurve(trainer, db, seed, trainer.episodes_done)
     clock = _Clock(plan.train_seconds)
     progress = _Progress(db)
+    phases.restart_window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
 
     def budget_left() -> bool:
         agent_steps = trainer.env_steps * trainer.num_agents
@@ -173,7 +184,7 @@ def _train(
         try:
             with _graceful_interrupt():
                 if curve.due():  # the untrained network: where the curve starts
-                    curve.evaluate(clock.elapsed())
+                    evaluate(curve, clock, phases)
                 while budget_left():
                     finished = trainer.step()
                     if not finished:
@@ -187,17 +198,19 @@ def _train(
                             "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
                             t.reason, t.from_stage, t.to_stage, t.episode, t.survival,
                         )  # fmt: skip
+                    phases.lap("other")
                     live.episodes_ended(finished)
+                    phases.lap("record")
                     if on_episodes is not None:
                         on_episodes(trainer, finished)
                     if curve.due():
-                        curve.evaluate(clock.elapsed())
+                        evaluate(curve, clock, phases)
                     progress.report(trainer, clock)
                     if trainer.episodes_done // every > last_saved // every:
                         save(clock)
                         last_saved = trainer.episodes_done
                 if curve.enabled and curve.last != trainer.episodes_done:
-                    curve.evaluate(clock.elapsed())  # where the curve ends
+                    evaluate(curve, clock, phases)  # where the curve ends
         except KeyboardInterrupt:
             interrupted = True
             log.info("interrupted at episode %d", trainer.episodes_done)
@@ -227,9 +240,17 @@ def _train(
     return RunResult(run.path, trainer.episodes_done, trainer.env_steps, interrupted)
 
 
+def evaluate(curve: LearningCurve, clock: _Clock, phases: PhaseClock) -> None:
+    """One point of the learning curve, its time counted as ``evaluate``."""
+    phases.lap("other")
+    curve.evaluate(clock.elapsed())
+    phases.lap("evaluate")
+
+
 class _Progress:
-    """Where the run stands, in run_state every few seconds, for whoever watches the run
-    from outside (a sweep's driver, on this machine or another)."""
+    """Where the run stands, every few seconds: in run_state, for whoever watches the run
+    from outside (a sweep's driver, on this machine or another), and as a row of the
+    ``throughput`` table (speed, and where the time went since the last row)."""
 
     EVERY = 5.0
 
@@ -240,11 +261,14 @@ class _Progress:
         now = time.monotonic()
         if now - self.last >= self.EVERY:
             self.last = now
+            agent_steps = trainer.env_steps * trainer.num_agents
+            window = trainer.phases.window(agent_steps, trainer.learner.gradient_steps)
+            elapsed = clock.elapsed()
+            self.db.add_throughput(window, trainer.episodes_done, agent_steps, elapsed)
             self.db.set_state(
-                episodes_done=trainer.episodes_done,
-                agent_steps_done=trainer.env_steps * trainer.num_agents,
-                train_seconds=clock.elapsed(),
-            )
+                episodes_done=trainer.episodes_done, agent_steps_done=agent_steps,
+                train_seconds=elapsed,
+            )  # fmt: skip
 
 
 class _Clock:
@@ -285,12 +309,21 @@ def _fail(error: HamletError, db: MetricsDB, live: Live, log: logging.Logger) ->
 
 
 def run_in_terminal(
-    options: RunOptions, *, quiet: bool = False, serve_port: int | None = None
+    options: RunOptions,
+    *,
+    quiet: bool = False,
+    serve_port: int | None = None,
+    as_json: bool = False,
 ) -> RunResult:
-    """``hamlet run``: train with the live progress line on stderr (unless ``quiet``),
-    streaming the watched agent's episodes on ``serve_port`` when one is given."""
+    """``hamlet run``: train with the live progress display on stderr (unless ``quiet``;
+    ``as_json``: JSON lines on stdout, every 5 s), streaming the watched agent's episodes
+    on ``serve_port`` when one is given."""
     plan = plan_run(options)
-    progress = None if quiet else Progress(plan.total)
+    progress = None
+    if as_json:
+        progress = Progress(plan.total, interval=_Progress.EVERY, as_json=True)
+    elif not quiet:
+        progress = Progress(plan.total)
     stream = None
     if serve_port is not None:
 

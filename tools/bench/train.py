@@ -1,64 +1,153 @@
-"""Benchmark training throughput: agent-steps per second with learning on.
+"""Benchmark training: agent-steps/s, gradient steps/s and where the time goes.
 
-Run: ``python tools/bench/train.py [--steps N] [--quick]``. For L1 (simple_q) and L2
-(the recurrent brain), at 1 and at 64 agents, a Trainer is built from the pack,
-stepped until learning has started, then timed over ``N`` environment steps
-(``N`` agent-steps per agent). Everything counts: acting, the world, storing,
-learning every ``train_frequency`` steps (with the pack brain's batch size), RND and
-closing episodes. PyTorch runs on one thread.
+Run: ``python tools/bench/train.py [--seconds S] [--agents 1,16,64,256] [--quick]``.
 
-The original system trained at about 118 agent-steps/s (MLP) and 24 (LSTM) on this
-machine; targets: at least 20x that at 1 agent and 200x at 64 agents.
+For L1 (MLP) and L2 (CNN + LSTM), at each agent count, a Trainer is built from the
+pack with its shipped settings (seed 0). It steps until learning has started and a few
+gradient steps are done, then it is timed for ``S`` seconds of whole steps (default 8).
+Everything counts: acting, the world, storing, learning every ``train_frequency``
+steps, RND, and closing episodes. PyTorch runs on one thread, on the CPU. The phases
+are those ``hamlet run`` shows (:mod:`hamlet.runtime.learning.phases`), read off the
+same clock.
+
+The reference column is the original system's 1-agent rate, measured on this machine
+with 1 torch thread: L1 121-145 agent-steps/s, L2 48-55. The ratio is given against
+both ends. The goals are 3x at 1 agent, and at 64 agents 200x (L1) and 100x (L2).
+
+The last table prices the probes. It times a clock lap in a tight loop, counts the
+laps a step makes, and compares that cost with the step's time. It then times probes
+on against probes off, interleaved on one trainer (L1, 1 agent, the shortest step).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
 
 from hamlet.runtime import HamletModel
+from hamlet.runtime.learning.phases import PHASES, PhaseClock
 from hamlet.runtime.learning.trainer import Trainer
 from hamlet.schemas import load_pack
 
-ORIGINAL = {"L1_full_observability": 118.0, "L2_partial_observability": 24.0}
-TARGETS = {1: 20, 64: 200}
+REFERENCE = {"L1_full_observability": (121.0, 145.0), "L2_partial_observability": (48.0, 55.0)}
+GOALS = {"L1_full_observability": {1: 3, 64: 200}, "L2_partial_observability": {1: 3, 64: 100}}
+SHORT = {"L1_full_observability": "L1", "L2_partial_observability": "L2"}
 
 
-def measure(pack_name: str, agents: int, steps: int) -> tuple[float, int]:
+def ready_trainer(pack_name: str, agents: int) -> Trainer:
+    """A trainer past ``learning_starts`` with a few gradient steps behind it."""
     pack = load_pack(pack_name)
     model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0)
     trainer = Trainer(pack, model, num_agents=agents, seed=0)
     while not trainer.learner.ready:
         trainer.step()
-    for _ in range(trainer.train_frequency * 2):
+    for _ in range(trainer.train_frequency * 3):
         trainer.step()
-    before = trainer.learner.gradient_steps
+    return trainer
+
+
+def measure(trainer: Trainer, seconds: float) -> dict[str, float]:
+    """Step for ``seconds``; rates and the phases' shares of that time."""
+    clock = trainer.phases
+    clock.restart_window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        trainer.step()
+    window = clock.window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
+    return {
+        "rate": window.agent_steps_per_s,
+        "grads": window.gradient_steps_per_s,
+        **window.shares,
+    }
+
+
+class _Silent(PhaseClock):
+    """A clock whose laps do nothing: the trainer without probes."""
+
+    def lap(self, phase: str) -> None:
+        pass
+
+
+def lap_cost(count: int = 200_000) -> float:
+    """Seconds per lap, in a tight loop."""
+    clock = PhaseClock()
     start = time.perf_counter()
-    for _ in range(steps):
+    for _ in range(count):
+        clock.lap("act")
+    return (time.perf_counter() - start) / count
+
+
+class _Counting(PhaseClock):
+    laps = 0
+
+    def lap(self, phase: str) -> None:
+        self.laps += 1
+        super().lap(phase)
+
+
+def probe_cost(seconds: float) -> None:
+    trainer = ready_trainer("L1_full_observability", 1)
+    counting = _Counting()
+    trainer.phases = counting
+    for _ in range(400):
         trainer.step()
-    elapsed = time.perf_counter() - start
-    return steps * agents / elapsed, trainer.learner.gradient_steps - before
+    laps_per_step = counting.laps / 400
+    per_lap = lap_cost()
+    probed, silent = PhaseClock(), _Silent()
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(6):  # interleaved blocks: drifts of the machine hit both alike
+        for name, clock in (("on", probed), ("off", silent)):
+            trainer.phases = clock
+            steps, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds / 12:
+                trainer.step()
+                steps += 1
+            times[name].append((time.perf_counter() - start) / steps)
+    on, off = statistics.median(times["on"]), statistics.median(times["off"])
+    print("\nthe probes' cost (L1, 1 agent)")
+    print(f"  one lap: {per_lap * 1e6:.2f} us; laps per step: {laps_per_step:.1f}")
+    print(
+        f"  per step: {per_lap * laps_per_step * 1e6:.2f} us of {off * 1e6:,.0f} us "
+        f"= {per_lap * laps_per_step / off:.3%} of a step"
+    )
+    print(
+        f"  probes on / off, median of 6 interleaved blocks: {on / off:.3f} "
+        f"(the blocks' spread: {min(times['off']) * 1e6:,.0f}-{max(times['off']) * 1e6:,.0f} us)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=400, help="timed environment steps")
-    parser.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="timed seconds per row")
+    parser.add_argument("--agents", default="1,16,64,256", help="agent counts, comma-separated")
+    parser.add_argument("--packs", default="L1,L2", help="L1, L2 or both")
+    parser.add_argument("--quick", action="store_true", help="0.5 s per row (smoke test)")
     args = parser.parse_args()
-    steps = 8 if args.quick else args.steps
+    seconds = 0.5 if args.quick else args.seconds
+    counts = [int(a) for a in args.agents.split(",")]
+    packs = [p for p in REFERENCE if SHORT[p] in args.packs.split(",")]
     torch.set_num_threads(1)
-    print(f"training throughput, torch {torch.__version__}, 1 thread, {steps} environment steps")
-    header = f"{'pack':<26}{'agents':>7}{'agent-steps/s':>15}{'gradient steps':>16}"
-    print(header + f"{'x original':>12}{'target':>8}")
-    for pack, original in ORIGINAL.items():
-        for agents, target in TARGETS.items():
-            rate, grads = measure(pack, agents, steps)
+    print(f"training throughput, torch {torch.__version__}, 1 thread, cpu, {seconds:g} s per row")
+    print("reference: the original's 1-agent rate on this machine (L1 121-145, L2 48-55)")
+    phases = "".join(f"{name:>7}" for name in PHASES)
+    print(f"{'':4}{'agents':>7}{'agent-steps/s':>15}{'x reference':>14}{'goal':>6}"
+          f"{'grad/s':>8}  |{phases}  (% of wall time)")  # fmt: skip
+    for pack in packs:
+        low, high = REFERENCE[pack]
+        for agents in counts:
+            row = measure(ready_trainer(pack, agents), seconds)
+            goal = GOALS[pack].get(agents)
+            shares = "".join(f"{row[name]:>7.0%}" for name in PHASES)
             print(
-                f"{pack:<26}{agents:>7}{rate:>15,.0f}{grads:>16}{rate / original:>11.1f}x"
-                f"{target:>7}x"
+                f"{SHORT[pack]:<4}{agents:>7}{row['rate']:>15,.0f}"
+                f"{row['rate'] / high:>7.1f}-{row['rate'] / low:<6.1f}"
+                f"{(f'{goal}x' if goal else ''):>6}{row['grads']:>8.1f}  |{shares}"
             )
+    if not args.quick:
+        probe_cost(seconds)
 
 
 if __name__ == "__main__":

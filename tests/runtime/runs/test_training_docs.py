@@ -43,7 +43,7 @@ def test_the_database_tables_and_columns_are_as_documented(tmp_path):
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {table for table, _ in rows} == tables == {
         "episodes", "curriculum_transitions", "affordance_transitions", "recordings",
-        "evaluations", "run_state",
+        "evaluations", "run_state", "throughput",
     }  # fmt: skip
     for table, columns in rows:
         actual = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
