@@ -72,3 +72,30 @@ def test_checkpoint_bench_prints_sizes_and_ratios_of_every_file():
         assert sizes[(pack, "training, no replay")][1] >= 3.9
         assert sizes[(pack, "training")][0] > sizes[(pack, "training, no replay")][0]
     assert lines[-1].startswith("target: training checkpoint >= 5.0x")
+
+
+def test_train_bench_prints_rates_ratios_and_where_the_time_goes():
+    from hamlet.runtime.learning.phases import PHASES
+
+    lines = run_bench("train.py", "--quick", "--agents", "1,2")
+    assert "1 thread" in lines[0] and "L1 121-145, L2 48-55" in lines[1]
+    assert lines[2].split()[-len(PHASES) - 4 : -4] == list(PHASES)
+    row = re.compile(
+        r"^(L[12])\s+(\d+)\s+([\d,]+)\s+([\d.]+)-([\d.]+)\s+(?:\d+x\s+)?([\d.]+)\s+\|(.*)$"
+    )
+    rows = {(m[1], int(m[2])): m for line in lines if (m := row.match(line))}
+    assert set(rows) == {(p, n) for p in ("L1", "L2") for n in (1, 2)}
+    for m in rows.values():
+        rate = float(m[3].replace(",", ""))
+        assert rate > 0 and float(m[4]) <= float(m[5])  # against 145 (or 55), then 121 (48)
+        shares = [float(s.rstrip("%")) for s in m[7].split()[: len(PHASES)]]
+        assert len(shares) == len(PHASES) and abs(sum(shares) - 100) <= len(PHASES)
+
+
+def test_env_bench_prints_every_pack_and_agent_count():
+    lines = run_bench("env.py", "--quick", "--agents", "1,8")
+    assert "1 thread, cpu" in lines[0]
+    row = re.compile(r"^(\S+)\s+(\d+)\s+[\d.]+\s+([\d,]+)$")
+    rows = {(m[1], int(m[2])) for line in lines if (m := row.match(line))}
+    packs = ("L1_full_observability", "L3_temporal_mechanics")
+    assert rows == {(p, n) for p in packs for n in (1, 8)}

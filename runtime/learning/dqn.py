@@ -149,7 +149,8 @@ class DQNLearner:
         self.gradient_steps += 1
         if self.gradient_steps % cfg["target_update"]["every"] == 0:
             self.update_target(cfg["target_update"]["tau"])
-        return {"loss": loss.item(), "grad_norm": float(grad_norm)}
+        # (tensors: reading them would make the host wait for the device, every step)
+        return {"loss": loss.detach(), "grad_norm": grad_norm.detach()}
 
     def update_target(self, tau: float) -> None:
         with torch.no_grad():

@@ -59,7 +59,7 @@ class Throughput:
 class PhaseClock:
     """Running totals of wall time per phase (see the module's docstring)."""
 
-    __slots__ = ("seconds", "latest", "_last", "_window_start", "_window_seconds", "_counts")
+    __slots__ = ("_counts", "_last", "_window_seconds", "_window_start", "latest", "seconds")
 
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(PHASES, 0.0)

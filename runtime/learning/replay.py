@@ -81,7 +81,8 @@ class Replay:
         position of the next step is ``written % size``."""
         self.prioritized = prioritized
         self.priority = zeros(*shape) if prioritized else None
-        self.max_priority = 1.0
+        self.max_priority = torch.ones((), device=device)
+        """The highest priority yet, which new steps get (a tensor: kept on the device)."""
 
     @property
     def filled(self) -> int:
@@ -165,7 +166,7 @@ class Replay:
         slot = (batch.start + (self.written - self.filled)) % self.size
         value = priorities.detach().abs().to(self.priority) + float(self.prioritized["epsilon"])
         self.priority[batch.agent, slot] = value
-        self.max_priority = max(self.max_priority, float(value.max()))
+        self.max_priority = torch.maximum(self.max_priority, value.max())
 
     def _prioritized(
         self, batch: int, filled: int, generator: torch.Generator, beta: float
@@ -191,7 +192,7 @@ class Replay:
             "terminal": self.terminal,
             "end": self.end,
             "written": self.written,
-            "max_priority": self.max_priority,
+            "max_priority": float(self.max_priority),
         }
         if self.hidden is not None:
             state["hidden_h"], state["hidden_c"] = self.hidden
@@ -203,7 +204,7 @@ class Replay:
         for key in ("obs", "next_obs", "actions", "rewards", "next_mask", "terminal", "end"):
             getattr(self, key).copy_(state[key])
         self.written = int(state["written"])
-        self.max_priority = float(state["max_priority"])
+        self.max_priority = torch.tensor(float(state["max_priority"]), device=self.device)
         if self.hidden is not None:
             self.hidden[0].copy_(state["hidden_h"])
             self.hidden[1].copy_(state["hidden_c"])

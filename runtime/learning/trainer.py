@@ -103,7 +103,6 @@ class Trainer:
 
         self.env_steps = 0
         self.episodes_done = 0
-        self.last_stats: dict[str, float] = {}
         self.obs = self.world.reset()
         self.hidden = model.initial_state(num_agents)
         self.multiplier = torch.full((num_agents,), self.curriculum.multiplier, device=self.device)
@@ -111,7 +110,15 @@ class Trainer:
         self._episode_reward = torch.zeros(num_agents, device=self.device)
         self._episode_entropy = torch.zeros(num_agents, device=self.device)
         self._last_interaction = torch.full((num_agents,), -1, dtype=torch.long, device=self.device)
-        self._transitions: list[dict[tuple[str, str], int]] = [{} for _ in range(num_agents)]
+        # Counts of one successful interaction followed by another, per agent and pair
+        # (from * V + to), kept on the device: counting them never waits for the host.
+        self._pair_width = torch.tensor(len(self.world.vocabulary), device=self.device)
+        pairs = len(self.world.vocabulary) ** 2
+        self._pair_counts = torch.zeros(num_agents, pairs, dtype=torch.int32, device=self.device)
+        self._pair_base = torch.arange(num_agents, device=self.device) * pairs
+        self._mask = self.world.action_mask()
+        self._entropy_at: tuple[float, Tensor] | None = None
+        self._stats: dict[str, Tensor] = {}
         self.recorder: EpisodeRecorder | None = None
         """Records one agent's steps for viewers and recordings (set by the runner)."""
         self.phases = PhaseClock()
@@ -126,7 +133,7 @@ class Trainer:
         phases.lap("other")  # what happened since the last step (the runner's own work)
 
         # --- act: epsilon-greedy among the valid actions ---------------------------
-        mask = world.action_mask()
+        mask = self._mask
         hidden_before = self.hidden
         acted = model.predict(
             self.obs,
@@ -137,7 +144,7 @@ class Trainer:
             noise=bool(model.module.noisy),
         )
         actions = acted["actions"]
-        self._episode_entropy += _policy_entropy(self.epsilon.value, mask)
+        self._episode_entropy += self._entropy_table().take(mask.sum(-1))
         phases.lap("act")
 
         # --- the world moves --------------------------------------------------------
@@ -149,12 +156,13 @@ class Trainer:
             phases.lap("record")
 
         # --- remember: every agent's transition, with the state it acted from --------
+        self._mask = world.action_mask()  # (also the next step's, unless an agent resets)
         self.learner.replay.add(
             self.obs,
             actions,
             result.reward,
             result.obs,
-            world.action_mask(),
+            self._mask,
             result.done,
             ended,
             hidden_before,
@@ -167,20 +175,39 @@ class Trainer:
         self.env_steps += 1
         if self.env_steps % self.train_frequency == 0 and self.learner.ready:
             progress = min(1.0, self.episodes_done / max(1, self.max_episodes))
-            self.last_stats = self.learner.learn(beta=self.beta0 + (1 - self.beta0) * progress)
+            self._stats = self.learner.learn(beta=self.beta0 + (1 - self.beta0) * progress)
             phases.lap("learn")
 
         # --- close finished episodes, then carry on from fresh states ----------------
         self.obs = result.obs
         self.hidden = acted["hidden"]
+        # The step's one wait for the device: which episodes ended decides what Python
+        # does next (statistics, schedules, the curriculum, resets).
         if not bool(ended.any()):
             return []
         return self._close(ended, result)
 
+    @property
+    def last_stats(self) -> dict[str, float]:
+        """The last gradient step's loss and gradient norm (read from the device only
+        when asked: at the end of an episode, for the metrics and the display)."""
+        return {name: float(value) for name, value in self._stats.items()}
+
+    def _entropy_table(self) -> Tensor:
+        """:func:`_policy_entropy` for every count of valid actions, at this epsilon
+        (which changes only when an episode ends)."""
+        epsilon = self.epsilon.value
+        if self._entropy_at is None or self._entropy_at[0] != epsilon:
+            counts = torch.arange(self.model.num_actions + 1, device=self.device)
+            self._entropy_at = (epsilon, _policy_entropy(epsilon, counts))
+        return self._entropy_at[1]
+
     def _close(self, ended: Tensor, result: Any) -> list[Episode]:
         episodes = []
         steps = self.world.step_count
-        for agent in torch.nonzero(ended).flatten().tolist():
+        finished = torch.nonzero(ended).flatten()
+        pairs = self._pairs_of(finished)
+        for agent in finished.tolist():
             survived = int(steps[agent])
             outcome = result.outcome(agent)
             entropy = float(self._episode_entropy[agent]) / max(1, survived)
@@ -196,7 +223,7 @@ class Trainer:
                 epsilon=self.epsilon.value,
                 intrinsic_weight=self.intrinsic.value if self.rnd is not None else 0.0,
                 entropy=entropy,
-                affordance_transitions=self._transitions[agent],
+                affordance_transitions=pairs[agent],
             )
             transition = self.curriculum.episode_done(self.episodes_done, survived, entropy, stage)
             self.epsilon.episode_done()
@@ -207,7 +234,6 @@ class Trainer:
                 self.phases.lap("other")
                 self._finish_recording(episode)
                 self.phases.lap("record")
-            self._transitions[agent] = {}
         # Fresh episodes start at the curriculum's current stage, with empty memory. The
         # replay holds copies of the observations, so the reset may rewrite them in place.
         self.obs = self.world.reset(ended, obs=self.obs)
@@ -216,6 +242,8 @@ class Trainer:
         self._episode_reward[ended] = 0.0
         self._episode_entropy[ended] = 0.0
         self._last_interaction[ended] = -1
+        self._pair_counts[ended] = 0
+        self._mask = self.world.action_mask()
         if self.hidden is not None:
             keep = ~ended.view(1, -1, 1)
             self.hidden = tuple(torch.where(keep, t, torch.zeros_like(t)) for t in self.hidden)
@@ -247,16 +275,25 @@ class Trainer:
         return self.rnd.novelty(next_obs) * self.intrinsic.value
 
     def _count_interactions(self, interactions: Tensor) -> None:
+        """Count each successful interaction that follows another, on the device."""
         used = interactions >= 0
-        if not bool(used.any()):
-            return
-        names = self.world.vocabulary
-        for agent in torch.nonzero(used).flatten().tolist():
-            now, before = int(interactions[agent]), int(self._last_interaction[agent])
-            if before >= 0:
-                key = (names[before], names[now])
-                self._transitions[agent][key] = self._transitions[agent].get(key, 0) + 1
+        follows = used & (self._last_interaction >= 0)
+        last = self._last_interaction.clamp(min=0)
+        pair = torch.addcmul(interactions.clamp(min=0), last, self._pair_width)
+        self._pair_counts.view(-1).index_add_(0, self._pair_base + pair, follows.int())
         self._last_interaction = torch.where(used, interactions, self._last_interaction)
+
+    def _pairs_of(self, agents: Tensor) -> dict[int, dict[tuple[str, str], int]]:
+        """``{agent: {(from, to): n}}``: the counted pairs of ``agents`` (one host read)."""
+        names, size = self.world.vocabulary, len(self.world.vocabulary)
+        found: dict[int, dict[tuple[str, str], int]] = {a: {} for a in agents.tolist()}
+        counts = self._pair_counts.index_select(0, agents)
+        rows, pairs = torch.nonzero(counts, as_tuple=True)
+        for row, pair, n in zip(
+            rows.tolist(), pairs.tolist(), counts[rows, pairs].tolist(), strict=True
+        ):
+            found[int(agents[row])][(names[pair // size], names[pair % size])] = n
+        return found
 
     def _intrinsic_reward(self, next_obs: Tensor) -> Tensor:
         """The weighted novelty of next states, for the learner's targets (weighted once)."""
@@ -314,7 +351,10 @@ class Trainer:
                 "episode_entropy": self._episode_entropy,
                 "last_interaction": self._last_interaction,
                 "transitions": [
-                    [[a, b, n] for (a, b), n in counts.items()] for counts in self._transitions
+                    [[a, b, n] for (a, b), n in counts.items()]
+                    for counts in self._pairs_of(
+                        torch.arange(self.num_agents, device=self.device)
+                    ).values()
                 ],
                 "last_stats": self.last_stats,
             },
@@ -369,19 +409,24 @@ class Trainer:
         self._episode_reward = state["episode_reward"]
         self._episode_entropy = state["episode_entropy"]
         self._last_interaction = state["last_interaction"]
-        self._transitions = [{(a, b): int(n) for a, b, n in rows} for rows in state["transitions"]]
-        self.last_stats = dict(state["last_stats"])
+        names = {name: index for index, name in enumerate(self.world.vocabulary)}
+        self._pair_counts.zero_()
+        for agent, rows in enumerate(state["transitions"]):
+            for a, b, n in rows:
+                self._pair_counts[agent, names[a] * len(names) + names[b]] = int(n)
+        self._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
+        self._mask = self.world.action_mask()
 
 
-def _policy_entropy(epsilon: float, mask: Tensor) -> Tensor:
-    """Normalised entropy of the acting policy over each row's valid actions.
+def _policy_entropy(epsilon: float, valid: Tensor) -> Tensor:
+    """Normalised entropy of the acting policy over ``valid`` actions (a count per row).
 
     The policy is epsilon-greedy: the greedy action with probability
     ``1 - epsilon + epsilon / n``, each other valid action ``epsilon / n``. Unlike the
     entropy of softmax(Q) that the original used, it does not depend on the scale of
     the Q-values (townlet-facts §6.4), which made its gate impossible to pass.
     """
-    n = mask.sum(-1).clamp(min=2).float()
+    n = valid.clamp(min=2).float()
     greedy = 1.0 - epsilon + epsilon / n
     other = epsilon / n
     entropy = -(greedy * torch.log(greedy) + (n - 1) * other * torch.log(other.clamp(min=1e-12)))

@@ -4,10 +4,11 @@ where its time goes.
 Two lines. The first shows episodes, agent-steps/s, gradient steps/s, survival,
 reward, epsilon, stage and loss. The second shows each phase's share of the wall time
 (``act 18% world 4% store 1% learn 69% rnd 8% record 0% evaluate 0% other 0%``; the
-phases are those of :mod:`hamlet.runtime.learning.phases`). Rates and shares come from the run's last throughput window
-(about 5 s). On a terminal both lines are redrawn at most four times a second, cut to
-its width. Elsewhere (a log, CI) they are printed every ``interval`` seconds.
-``hamlet run --json`` prints the same figures as one JSON object per line on stdout.
+phases are those of :mod:`hamlet.runtime.learning.phases`). Rates and shares come from
+the run's last throughput window (about 5 s). On a terminal both lines are redrawn at
+most four times a second, cut to its width. Elsewhere (a log, CI) they are printed
+every ``interval`` seconds. ``hamlet run --json`` prints the same figures as one JSON
+object per line on stdout.
 """
 
 from __future__ import annotations

@@ -126,7 +126,9 @@ class EpisodeRecorder:
         whether the episode ended, the observations after the step (for the intrinsic
         reward) and the world's ``StepResult.interactions``."""
         i = self.agent
-        if not self._epsilons:  # joined mid-episode (a resumed run): that episode is partial
+        # joined mid-episode (a resumed run): that episode is partial (a read from the
+        # device, once per episode)
+        if not self._epsilons:
             self._partial = int(self.world.step_count[i]) != 1
         used = interactions[i : i + 1] if interactions is not None else actions.new_full((1,), -1)
         self._integers.append(torch.cat((*self._integer_state, actions[i : i + 1], used)))

@@ -37,11 +37,11 @@ GOALS = {"L1_full_observability": {1: 3, 64: 200}, "L2_partial_observability": {
 SHORT = {"L1_full_observability": "L1", "L2_partial_observability": "L2"}
 
 
-def ready_trainer(pack_name: str, agents: int) -> Trainer:
+def ready_trainer(pack_name: str, agents: int, device: str = "cpu") -> Trainer:
     """A trainer past ``learning_starts`` with a few gradient steps behind it."""
     pack = load_pack(pack_name)
-    model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0)
-    trainer = Trainer(pack, model, num_agents=agents, seed=0)
+    model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0, device=device)
+    trainer = Trainer(pack, model, num_agents=agents, seed=0, device=device)
     while not trainer.learner.ready:
         trainer.step()
     for _ in range(trainer.train_frequency * 3):
@@ -56,6 +56,8 @@ def measure(trainer: Trainer, seconds: float) -> dict[str, float]:
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         trainer.step()
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize(trainer.device)  # the GPU's queued work counts too
     window = clock.window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
     return {
         "rate": window.agent_steps_per_s,
@@ -124,29 +126,33 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="timed seconds per row")
     parser.add_argument("--agents", default="1,16,64,256", help="agent counts, comma-separated")
     parser.add_argument("--packs", default="L1,L2", help="L1, L2 or both")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--quick", action="store_true", help="0.5 s per row (smoke test)")
     args = parser.parse_args()
     seconds = 0.5 if args.quick else args.seconds
     counts = [int(a) for a in args.agents.split(",")]
     packs = [p for p in REFERENCE if SHORT[p] in args.packs.split(",")]
     torch.set_num_threads(1)
-    print(f"training throughput, torch {torch.__version__}, 1 thread, cpu, {seconds:g} s per row")
+    print(
+        f"training throughput, torch {torch.__version__}, 1 thread, {args.device}, "
+        f"{seconds:g} s per row"
+    )
     print("reference: the original's 1-agent rate on this machine (L1 121-145, L2 48-55)")
-    phases = "".join(f"{name:>7}" for name in PHASES)
+    phases = "".join(f"{name:>9}" for name in PHASES)
     print(f"{'':4}{'agents':>7}{'agent-steps/s':>15}{'x reference':>14}{'goal':>6}"
           f"{'grad/s':>8}  |{phases}  (% of wall time)")  # fmt: skip
     for pack in packs:
         low, high = REFERENCE[pack]
         for agents in counts:
-            row = measure(ready_trainer(pack, agents), seconds)
+            row = measure(ready_trainer(pack, agents, args.device), seconds)
             goal = GOALS[pack].get(agents)
-            shares = "".join(f"{row[name]:>7.0%}" for name in PHASES)
+            shares = "".join(f"{row[name]:>9.0%}" for name in PHASES)
             print(
                 f"{SHORT[pack]:<4}{agents:>7}{row['rate']:>15,.0f}"
                 f"{row['rate'] / high:>7.1f}-{row['rate'] / low:<6.1f}"
                 f"{(f'{goal}x' if goal else ''):>6}{row['grads']:>8.1f}  |{shares}"
             )
-    if not args.quick:
+    if not args.quick and args.device == "cpu":
         probe_cost(seconds)
 
 

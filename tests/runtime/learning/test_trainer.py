@@ -47,6 +47,38 @@ def test_every_transition_of_every_agent_is_stored(tmp_path):
 
 
 def test_policy_entropy_is_scale_free_and_falls_with_epsilon():
-    mask = torch.tensor([[True, True, True, True, True, False]])
-    values = [float(_policy_entropy(e, mask)) for e in (1.0, 0.5, 0.1, 0.0)]
+    valid = torch.tensor([[True, True, True, True, True, False]]).sum(-1)
+    values = [float(_policy_entropy(e, valid)) for e in (1.0, 0.5, 0.1, 0.0)]
     assert values[0] == 1.0 and values == sorted(values, reverse=True) and values[-1] == 0.0
+
+
+def test_affordance_transitions_count_each_interaction_that_follows_another(tmp_path):
+    """The device-side counts agree with counting the step results by hand."""
+    pack = load_pack(tiny_pack(tmp_path, "L0_5_dual_resource"))
+    model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0)
+    trainer = Trainer(pack, model, num_agents=3, seed=0)
+    names = trainer.world.vocabulary
+    step = trainer.world.step
+    last = [None] * 3
+    expected: list[dict] = [{} for _ in range(3)]
+    by_agent: dict[int, list[dict]] = {0: [], 1: [], 2: []}
+
+    def counting_step(actions, multiplier):
+        result = step(actions, multiplier)
+        for agent, used in enumerate(result.interactions.tolist()):
+            if used >= 0:
+                if last[agent] is not None:
+                    key = (names[last[agent]], names[used])
+                    expected[agent][key] = expected[agent].get(key, 0) + 1
+                last[agent] = used
+        return result
+
+    trainer.world.step = counting_step
+    seen = 0
+    while seen < 12:
+        for episode in trainer.step():
+            by_agent[episode.agent].append(episode.affordance_transitions)
+            assert episode.affordance_transitions == expected[episode.agent]
+            expected[episode.agent], last[episode.agent] = {}, None
+            seen += 1
+    assert any(t for episodes in by_agent.values() for t in episodes)  # something was counted
