@@ -99,3 +99,16 @@ def test_env_bench_prints_every_pack_and_agent_count():
     rows = {(m[1], int(m[2])) for line in lines if (m := row.match(line))}
     packs = ("L1_full_observability", "L3_temporal_mechanics")
     assert rows == {(p, n) for p in packs for n in (1, 8)}
+
+
+def test_versions_bench_compares_a_revision_with_the_working_tree():
+    def worktrees():
+        listed = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True)
+        return listed.stdout
+
+    before = worktrees()
+    lines = run_bench("versions.py", "HEAD", "--rounds", "1", "--seconds", "0.2", "--agents", "2")
+    assert lines[0].startswith("L1_full_observability, 2 agent(s)")
+    assert re.match(r"^round 1: before [\d,]+, after [\d,]+ agent-steps/s$", lines[1])
+    assert re.match(r"^median: .* after / before = [\d.]+x \(rounds: [\d.]+-[\d.]+x\)$", lines[2])
+    assert worktrees() == before  # the temporary checkout is gone again

@@ -8,7 +8,8 @@ gradient steps are done, then it is timed for ``S`` seconds of whole steps (defa
 Everything counts: acting, the world, storing, learning every ``train_frequency``
 steps, RND, and closing episodes. PyTorch runs on one thread, on the CPU. The phases
 are those ``hamlet run`` shows (:mod:`hamlet.runtime.learning.phases`), read off the
-same clock.
+same clock. ``--threads N`` gives PyTorch N threads (``hamlet run`` uses all cores;
+a sweep's runs use one each).
 
 The reference column is the original system's 1-agent rate, measured on this machine
 with 1 torch thread: L1 121-145 agent-steps/s, L2 48-55. The ratio is given against
@@ -127,14 +128,19 @@ def main() -> None:
     parser.add_argument("--agents", default="1,16,64,256", help="agent counts, comma-separated")
     parser.add_argument("--packs", default="L1,L2", help="L1, L2 or both")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch threads (default 1, as the reference; hamlet run uses all cores)",
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="0.5 s per row (smoke test)")
     args = parser.parse_args()
     seconds = 0.5 if args.quick else args.seconds
     counts = [int(a) for a in args.agents.split(",")]
     packs = [p for p in REFERENCE if SHORT[p] in args.packs.split(",")]
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
+    threads = "1 thread" if args.threads == 1 else f"{args.threads} threads"
     print(
-        f"training throughput, torch {torch.__version__}, 1 thread, {args.device}, "
+        f"training throughput, torch {torch.__version__}, {threads}, {args.device}, "
         f"{seconds:g} s per row"
     )
     print("reference: the original's 1-agent rate on this machine (L1 121-145, L2 48-55)")
@@ -153,6 +159,7 @@ def main() -> None:
                 f"{(f'{goal}x' if goal else ''):>6}{row['grads']:>8.1f}  |{shares}"
             )
     if not args.quick and args.device == "cpu":
+        torch.set_num_threads(1)
         probe_cost(seconds)
 
 

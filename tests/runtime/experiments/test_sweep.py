@@ -240,5 +240,6 @@ def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
     assert {r["status"] for r in runs} <= {"interrupted", "finished"}
     for run in runs:
         state = read_state(folder / run["run_dir"] / "metrics.sqlite")
-        assert state["status"] in ("interrupted", "completed")
+        log = (folder / run["run_dir"] / "run.log").read_text()
+        assert state["status"] in ("interrupted", "completed"), (run, log)
     _resume_to_the_end(pack, out, "stopped", seeds=2, episodes=60)
