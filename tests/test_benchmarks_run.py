@@ -92,15 +92,6 @@ def test_train_bench_prints_rates_ratios_and_where_the_time_goes():
         assert len(shares) == len(PHASES) and abs(sum(shares) - 100) <= len(PHASES)
 
 
-def test_env_bench_prints_every_pack_and_agent_count():
-    lines = run_bench("env.py", "--quick", "--agents", "1,8")
-    assert "1 thread, cpu" in lines[0]
-    row = re.compile(r"^(\S+)\s+(\d+)\s+[\d.]+\s+([\d,]+)$")
-    rows = {(m[1], int(m[2])) for line in lines if (m := row.match(line))}
-    packs = ("L1_full_observability", "L3_temporal_mechanics")
-    assert rows == {(p, n) for p in packs for n in (1, 8)}
-
-
 def test_versions_bench_compares_a_revision_with_the_working_tree():
     def worktrees():
         listed = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True)
