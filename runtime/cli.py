@@ -420,7 +420,8 @@ def _parser() -> argparse.ArgumentParser:
         "eval",
         help="greedy survival of a checkpoint at a fixed difficulty, with baselines",
         description="Play N episodes with the checkpoint's greedy policy at a fixed "
-        "difficulty, and the same with a random valid-action policy and always-WAIT.",
+        "difficulty, beside a hand-written heuristic (which sees the true world state), a "
+        "random valid-action policy and always-WAIT.",
     )
     sub.add_argument(
         "model",

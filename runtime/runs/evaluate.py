@@ -2,8 +2,13 @@
 
 Each evaluated policy plays ``episodes`` episodes side by side (one agent per
 episode, in one vectorized world) with the same seed, so the policies meet the same
-spawns and layouts. Besides the model's greedy policy, two baselines put the figure
-in context: a uniformly random choice among the valid actions, and always WAIT.
+spawns and layouts. Three baselines stand beside the model's greedy policy and put its
+figure in context:
+
+* ``heuristic``: a hand-written policy (:mod:`.heuristic`) that sees the true world
+  state. It shows what competent play looks like and sets the learning targets.
+* ``random``: a uniformly random choice among the valid actions.
+* ``always-WAIT``: the WAIT action, every step.
 """
 
 from __future__ import annotations
@@ -27,10 +32,13 @@ from hamlet.schemas.errors import CheckpointError, Diagnostic, RunError, UsageEr
 from hamlet.schemas.layout import ObservationLayout
 
 from .directory import newest_model
+from .heuristic import HeuristicPolicy
 
 WAIT = 5
 
 Policy = Callable[[Tensor, Tensor, object], tuple[Tensor, object]]
+"""``(obs, mask, hidden) -> (actions, hidden)``: one step of every episode."""
+HEURISTIC_NOTE = "heuristic: a hand-written rule that sees the true world state"
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,10 @@ class Evaluation:
             f"{self.model} in {self.pack} at depletion multiplier {self.multiplier:g} "
             f"(seed {self.seed}, {self.scores[0].episodes} episodes, {where})"
         )
-        return format_scores(self.scores, title=title)
+        table = format_scores(self.scores, title=title)
+        if any(s.policy == "heuristic" for s in self.scores):
+            table += f"\n({HEURISTIC_NOTE}, which a partially observing agent does not)"
+        return table
 
 
 MAX_EPISODES = 100_000
@@ -225,8 +236,8 @@ def evaluate(
     layout: dict[str, list[int]] | None = None,
     baselines: bool = True,
 ) -> list[Score]:
-    """Greedy model, random-valid and always-WAIT (or, without ``baselines``, the greedy
-    model alone), each over ``episodes`` episodes.
+    """Greedy model, heuristic, random-valid and always-WAIT (or, without ``baselines``,
+    the greedy model alone), each over ``episodes`` episodes.
 
     ``layout`` (``{affordance: [x, y]}``, as training checkpoints record it) places the
     affordances where the model learned them; without it the seed draws the layout.
@@ -245,10 +256,12 @@ def evaluate(
     def wait(obs: Tensor, mask: Tensor, hidden: object) -> tuple[Tensor, object]:
         return torch.full((obs.shape[0],), WAIT, device=device), None
 
-    policies: list[tuple[str, Policy, object]] = [
-        ("greedy", greedy, model.initial_state(episodes)),
-        ("random", random, None),
-        ("always-WAIT", wait, None),
+    # each made for the world it plays in (the heuristic reads that world's state)
+    policies: list[tuple[str, Callable[[TownWorld], Policy], object]] = [
+        ("greedy", lambda world: greedy, model.initial_state(episodes)),
+        ("heuristic", HeuristicPolicy, None),
+        ("random", lambda world: random, None),
+        ("always-WAIT", lambda world: wait, None),
     ]
     return [
         _play(name, policy, hidden, pack, episodes, multiplier, seed, device, layout)
@@ -258,7 +271,7 @@ def evaluate(
 
 def _play(
     name: str,
-    policy: Policy,
+    make_policy: Callable[[TownWorld], Policy],
     hidden: object,
     pack: Pack,
     episodes: int,
@@ -270,6 +283,7 @@ def _play(
     world = TownWorld(pack, num_agents=episodes, device=device, seed=seed)
     if layout is not None:
         place(world, layout)
+    policy = make_policy(world)
     obs = world.reset()
     running = torch.ones(episodes, dtype=torch.bool, device=device)
     survival = torch.zeros(episodes, dtype=torch.long, device=device)

@@ -4,9 +4,10 @@ Run: ``python tools/bench/learning.py PACK --minutes M [--seed S] [--agents N]``
 Training runs as ``hamlet run`` would (a run directory under ``--out``), stopping after
 ``M`` minutes. The final model is then evaluated greedily at full difficulty (the
 last curriculum stage's depletion multiplier, 1.0 in the shipped packs) over
-``--episodes`` episodes, next to a random valid-action policy and always-WAIT, and
-the curriculum stages reached during training are listed. Survival during training
-is no evidence by itself: the curriculum changes the difficulty.
+``--episodes`` episodes, next to the hand-written heuristic, a random valid-action
+policy and always-WAIT, and the curriculum stages reached during training are listed.
+Survival during training is no evidence by itself: the curriculum changes the
+difficulty.
 
 For reference, the original system's L1 policy after 6 minutes of training here
 survived 284 steps at full difficulty, against 164 for always-WAIT.

@@ -128,11 +128,12 @@ def test_hamlet_run_and_eval_from_the_command_line(tiny, tmp_path, capsys):
     model = run_dir / "checkpoints" / "model_ep000002.pt"
     assert main(["eval", str(model), "--pack", str(tiny), "--episodes", "4", "--json"]) == 0
     scores = json.loads(capsys.readouterr().out)["scores"]
-    assert [s["policy"] for s in scores] == ["greedy", "random", "always-WAIT"]
+    assert [s["policy"] for s in scores] == ["greedy", "heuristic", "random", "always-WAIT"]
     assert all(0 < s["mean_survival"] <= 40 for s in scores)
     assert main(["eval", str(model), "--pack", str(tiny), "--episodes", "4", "--stage", "2"]) == 0
     table = capsys.readouterr().out
     assert "depletion multiplier 0.5" in table and "always-WAIT" in table
+    assert "sees the true world state" in table
 
 
 def test_a_mistake_in_the_pack_stops_before_creating_anything(tmp_path, capsys):

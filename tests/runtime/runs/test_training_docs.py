@@ -7,8 +7,13 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from hamlet.configs import PACK_NAMES
+from hamlet.runtime import HamletModel
 from hamlet.runtime.cli import _parser
-from hamlet.runtime.runs import RunOptions, run_training
+from hamlet.runtime.runs import RunOptions, evaluate, run_training
+from hamlet.schemas import load_pack
 
 from ...compiler.test_docs import fenced_blocks
 from ..conftest import tiny_pack
@@ -50,3 +55,14 @@ def test_the_database_tables_and_columns_are_as_documented(tmp_path):
         columns = columns.split(":")[0] if table == "run_state" else columns  # then its keys
         named = set(re.findall(r"`(\w+)`", columns)) - {"died", "retired", "cut_off"}
         assert actual and named <= actual, table
+
+
+def test_the_baseline_table_is_what_hamlet_eval_measures():
+    rows = re.findall(r"^\| (L\d_\w+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", PAGE, re.M)
+    assert {name for name, *_ in rows} == set(PACK_NAMES)
+    for name, *shown in rows:
+        pack = load_pack(name)
+        model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0)
+        scores = {s.policy: s.mean_survival for s in evaluate(model, pack, episodes=100)}
+        measured = [scores["heuristic"], scores["random"], scores["always-WAIT"]]
+        assert measured == pytest.approx([float(v) for v in shown], abs=1.0), name
