@@ -29,6 +29,9 @@ from .directory import RunDirectory
 from .metrics import MetricsDB
 
 MAX_SEED = 2**63 - 1
+UNLIMITED = 2**62
+"""The episode total of a run whose budget is time or agent-steps alone: a run given
+``--minutes`` or ``--agent-steps`` trains for that long, not to ``run.max_episodes``."""
 RESUMED_ENTRIES: dict[str, type | tuple[type, ...]] = {
     "counters.env_steps": int,
     "counters.gradient_steps": int,
@@ -92,7 +95,7 @@ class RunPlan:
     seed: int
     agents: int
     total: int
-    """Episodes the run ends at."""
+    """Episodes the run ends at (:data:`UNLIMITED` when another budget ends it)."""
     checkpoint_every: int
     db: MetricsDB
     pack_source: Path | None
@@ -140,7 +143,7 @@ def plan_run(options: RunOptions) -> RunPlan:
         device=device,
         seed=seed,
         agents=options.agents or 1,
-        total=options.episodes or pack.training.run.max_episodes,
+        total=options.episodes or _default_total(options, pack.training.run.max_episodes),
         checkpoint_every=options.checkpoint_every or pack.training.run.checkpoint_every,
         db=db,
         pack_source=pack.directory.resolve(),
@@ -287,6 +290,12 @@ def _check_agents(agents: int, brain: CompiledBrain, limit: int) -> None:
                 path="--agents",
             )
         )
+
+
+def _default_total(options: RunOptions, max_episodes: int) -> int:
+    """Without ``--episodes``: a time or agent-step budget is the whole budget (the pack's
+    ``max_episodes`` would otherwise cut it short); else the pack's ``max_episodes``."""
+    return UNLIMITED if options.minutes or options.agent_steps else max_episodes
 
 
 def _check_options(options: RunOptions) -> None:

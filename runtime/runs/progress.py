@@ -23,6 +23,8 @@ from typing import Any, TextIO
 
 from hamlet.runtime.learning.trainer import Episode, Trainer
 
+from .plan import UNLIMITED
+
 
 class Progress:
     """Prints where training stands: two lines for people, or JSON lines for scripts."""
@@ -89,8 +91,9 @@ class Progress:
         reward = f"{f['reward']:.1f}" if f["reward"] is not None else "-"
         loss = f"{f['loss']:.4f}" if f["loss"] is not None else "-"
         grads = f["gradient_steps_per_s"]
+        of = f"/{self.total}" if self.total < UNLIMITED else ""
         first = (
-            f"episode {f['episode']}/{self.total} | {f['agent_steps_per_s']:,.0f} agent-steps/s | "
+            f"episode {f['episode']}{of} | {f['agent_steps_per_s']:,.0f} agent-steps/s | "
             + (f"{grads:,.1f} grad-steps/s | " if grads is not None else "")
             + f"survival {survival} | reward {reward} | eps {f['epsilon']:.3f} | "
             f"stage {f['stage']} {f['stage_name']} | loss {loss}"

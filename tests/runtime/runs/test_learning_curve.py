@@ -102,3 +102,14 @@ def test_a_time_budget_counts_the_sessions_before(tmp_path):
     with pytest.raises(RunError) as caught:
         run_training(RunOptions(resume=result.run_dir, episodes=10, minutes=30))
     assert caught.value.code == "E311" and "minutes of training" in caught.value.errors[0].message
+
+
+def test_an_agent_steps_budget_alone_is_not_cut_short_by_max_episodes(tmp_path):
+    pack = curve_pack(tmp_path)
+    training = pack / "training.yaml"
+    training.write_text(re.sub(r"max_episodes: \d+", "max_episodes: 3", training.read_text()))
+    steps = 40 * 8  # 40-step episodes: about 8 episodes' worth, far past max_episodes
+    result = run_training(RunOptions(pack=pack, agent_steps=steps, out=tmp_path / "r"))
+    assert result.env_steps >= steps and result.episodes > 3
+    capped = run_training(RunOptions(pack=pack, agent_steps=steps, episodes=3, out=tmp_path / "r"))
+    assert capped.episodes == 3  # --episodes still caps it when given
