@@ -273,7 +273,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--agents",
         type=options.positive_int,
-        help="agents sharing one learner (default 1; resumed: the run's)",
+        help="agents sharing one learner (default: run.agents of training.yaml; resumed: "
+        "the run's)",
     )
     sub.add_argument("--device", default="cpu", help=DEVICE_HELP)
     sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
@@ -353,7 +354,10 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument("--episodes", type=options.positive_int, metavar="N", help="episodes")
     budget.add_argument("--minutes", type=options.minutes, metavar="M", help="minutes of training")
     sub.add_argument(
-        "--agents", type=options.positive_int, metavar="N", help="agents per run (default 1)"
+        "--agents",
+        type=options.positive_int,
+        metavar="N",
+        help="agents per run (default: each pack's run.agents)",
     )
     sub.add_argument(
         "--workers", type=options.positive_int, metavar="W",

@@ -136,6 +136,8 @@ class Run(ConfigModel):
 
     max_episodes: int
     """Episodes to train for."""
+    agents: int = 1
+    """Agents acting at once (what ``hamlet run`` uses without ``--agents``)."""
     seed: int = 0
     """Seed of every random choice; the same seed gives the same run."""
     checkpoint_every: int = 100

@@ -46,7 +46,8 @@ class SweepFile(ConfigModel):
     set: dict[str, Any] = Field(default_factory=dict)
     """Settings every run gets."""
     budget: Budget
-    agents: int = 1
+    agents: int | None = None
+    """Agents of each run (default: each pack's ``run.agents``)."""
     workers: int | None = None
     """Runs at once on the local backend (default: the number of cores)."""
     backend: Literal["local", "ray"] = "local"

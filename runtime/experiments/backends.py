@@ -51,7 +51,8 @@ class RunTask:
     episodes: int | None = None
     agent_steps: int | None = None
     minutes: float | None = None
-    agents: int = 1
+    agents: int | None = None
+    """None: the pack's ``run.agents``."""
     device: str = "cpu"
     max_memory: int | None = None
 

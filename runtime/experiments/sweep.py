@@ -117,7 +117,7 @@ def sweep_from_command_line(
     return SweepFile(
         name=name, packs=sources, seeds=seed_list or seeds or 1, grid=grid, set=fixed,
         budget=Budget(episodes=episodes, agent_steps=agent_steps, minutes=minutes),
-        agents=agents or 1, workers=workers, backend=backend or "local", address=address,
+        agents=agents, workers=workers, backend=backend or "local", address=address,
         device=device or "cpu",
     )  # fmt: skip
 

@@ -129,7 +129,8 @@ def plan_run(options: RunOptions) -> RunPlan:
         pack.directory / "brain.yaml", layout=layout, max_memory=options.max_memory,
         overrides=overrides,
     )  # fmt: skip
-    _check_agents(options.agents or 1, brain, options.max_memory)
+    agents = options.agents or pack.training.run.agents
+    _check_agents(agents, brain, options.max_memory)
     texts = pack_texts(pack.directory, overrides)
     run = RunDirectory.create(options.out, pack, brain, texts, options.name)
     db = MetricsDB(run.metrics, create=True)
@@ -142,7 +143,7 @@ def plan_run(options: RunOptions) -> RunPlan:
         ),
         device=device,
         seed=seed,
-        agents=options.agents or 1,
+        agents=agents,
         total=options.episodes or _default_total(options, pack.training.run.max_episodes),
         checkpoint_every=options.checkpoint_every or pack.training.run.checkpoint_every,
         db=db,

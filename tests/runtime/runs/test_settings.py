@@ -62,3 +62,15 @@ def test_a_bad_setting_is_placed_on_the_command_line_and_makes_no_run(tmp_path, 
     assert not (tmp_path / "runs").exists()
     with pytest.raises(HamletError):
         run_training(RunOptions(pack=pack, out=tmp_path / "r", overrides=["run.seed=-1"]))
+
+
+def test_the_pack_sets_the_agent_count_a_plain_run_uses(tmp_path):
+    pack = tiny_pack(tmp_path)
+    training = pack / "training.yaml"
+    training.write_text(
+        training.read_text().replace("  max_episodes:", "  agents: 3\n  max_episodes:")
+    )
+    plain = run_training(RunOptions(pack=pack, episodes=3, out=tmp_path / "a"))
+    assert read_state(plain.run_dir / "metrics.sqlite")["agents"] == 3
+    chosen = run_training(RunOptions(pack=pack, episodes=3, agents=2, out=tmp_path / "b"))
+    assert read_state(chosen.run_dir / "metrics.sqlite")["agents"] == 2
