@@ -286,13 +286,14 @@ class Trainer:
     def _pairs_of(self, agents: Tensor) -> dict[int, dict[tuple[str, str], int]]:
         """``{agent: {(from, to): n}}``: the counted pairs of ``agents`` (one host read)."""
         names, size = self.world.vocabulary, len(self.world.vocabulary)
-        found: dict[int, dict[tuple[str, str], int]] = {a: {} for a in agents.tolist()}
+        order = agents.tolist()
+        found: dict[int, dict[tuple[str, str], int]] = {a: {} for a in order}
         counts = self._pair_counts.index_select(0, agents)
         rows, pairs = torch.nonzero(counts, as_tuple=True)
         for row, pair, n in zip(
             rows.tolist(), pairs.tolist(), counts[rows, pairs].tolist(), strict=True
         ):
-            found[int(agents[row])][(names[pair // size], names[pair % size])] = n
+            found[order[row]][(names[pair // size], names[pair % size])] = n
         return found
 
     def _intrinsic_reward(self, next_obs: Tensor) -> Tensor:
