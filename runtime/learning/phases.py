@@ -27,6 +27,8 @@ in it, and the wait for the GPU falls to the phase that first needs a result.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 PHASES = ("act", "world", "store", "learn", "rnd", "record", "evaluate", "other")
@@ -76,6 +78,16 @@ class PhaseClock:
         now = time.perf_counter()
         self.seconds[phase] += now - self._last
         self._last = now
+
+    @contextmanager
+    def counting(self, phase: str) -> Iterator[None]:
+        """Count the time of the ``with`` block as ``phase`` (what came before it as
+        ``other``): for work done now and then, such as an episode's recording."""
+        self.lap("other")
+        try:
+            yield
+        finally:
+            self.lap(phase)
 
     def restart_window(self, agent_steps: int, gradient_steps: int) -> None:
         """Start a window here, with the run's counts now (a run starts or resumes)."""

@@ -231,9 +231,8 @@ class Trainer:
             self.episodes_done += 1
             episodes.append(_with_transition(episode, transition))
             if self.recorder is not None and agent == self.recorder.agent:
-                self.phases.lap("other")
-                self._finish_recording(episode)
-                self.phases.lap("record")
+                with self.phases.counting("record"):
+                    self._finish_recording(episode)
         # Fresh episodes start at the curriculum's current stage, with empty memory. The
         # replay holds copies of the observations, so the reset may rewrite them in place.
         self.obs = self.world.reset(ended, obs=self.obs)

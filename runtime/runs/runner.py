@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from hamlet.runtime.files import refused_writes
-from hamlet.runtime.learning.phases import PhaseClock
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.model import HamletModel
 from hamlet.runtime.model.checkpoint import (
@@ -184,7 +183,8 @@ def _train(
         try:
             with _graceful_interrupt():
                 if curve.due():  # the untrained network: where the curve starts
-                    evaluate(curve, clock, phases)
+                    with phases.counting("evaluate"):
+                        curve.evaluate(clock.elapsed())
                 while budget_left():
                     finished = trainer.step()
                     if not finished:
@@ -198,19 +198,20 @@ def _train(
                             "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
                             t.reason, t.from_stage, t.to_stage, t.episode, t.survival,
                         )  # fmt: skip
-                    phases.lap("other")
-                    live.episodes_ended(finished)
-                    phases.lap("record")
+                    with phases.counting("record"):
+                        live.episodes_ended(finished)
                     if on_episodes is not None:
                         on_episodes(trainer, finished)
                     if curve.due():
-                        evaluate(curve, clock, phases)
+                        with phases.counting("evaluate"):
+                            curve.evaluate(clock.elapsed())
                     progress.report(trainer, clock)
                     if trainer.episodes_done // every > last_saved // every:
                         save(clock)
                         last_saved = trainer.episodes_done
                 if curve.enabled and curve.last != trainer.episodes_done:
-                    evaluate(curve, clock, phases)  # where the curve ends
+                    with phases.counting("evaluate"):  # where the curve ends
+                        curve.evaluate(clock.elapsed())
         except KeyboardInterrupt:
             interrupted = True
             log.info("interrupted at episode %d", trainer.episodes_done)
@@ -238,13 +239,6 @@ def _train(
                  clock.elapsed() - plan.train_seconds)  # fmt: skip
     _close(log)
     return RunResult(run.path, trainer.episodes_done, trainer.env_steps, interrupted)
-
-
-def evaluate(curve: LearningCurve, clock: _Clock, phases: PhaseClock) -> None:
-    """One point of the learning curve, its time counted as ``evaluate``."""
-    phases.lap("other")
-    curve.evaluate(clock.elapsed())
-    phases.lap("evaluate")
 
 
 class _Progress:

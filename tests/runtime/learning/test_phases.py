@@ -89,3 +89,12 @@ def test_a_trainer_step_laps_every_phase_it_runs_and_the_laps_add_up_to_the_wall
     assert all(spent[name] > 0 for name in ("act", "world", "store", "learn", "rnd", "other"))
     assert spent["record"] == spent["evaluate"] == 0.0  # no recorder, no runner here
     assert sum(spent.values()) == pytest.approx(elapsed, rel=0.05)
+
+
+def test_counting_gives_a_block_to_its_phase_and_what_came_before_to_other(fake_time):
+    clock = PhaseClock()
+    fake_time.now += 1.0  # the runner's own bookkeeping
+    with clock.counting("record"):
+        fake_time.now += 2.0
+    assert clock.seconds["other"] == pytest.approx(1.0)
+    assert clock.seconds["record"] == pytest.approx(2.0)
