@@ -142,8 +142,9 @@ def _resume_to_the_end(pack, out, name: str, *, seeds: int, episodes: int) -> No
         workers=2, name=name,
     )  # fmt: skip
     result = run_sweep(spec, out=out, quiet=True)
-    assert result.counts["finished"] == seeds
-    for run in Manifest.read(result.folder).runs:
+    runs = Manifest.read(result.folder).runs
+    assert result.counts["finished"] == seeds, [r for r in runs if r["status"] != "finished"]
+    for run in runs:
         rows = read_episodes(result.folder / run["run_dir"] / "metrics.sqlite")
         assert [r["episode"] for r in rows] == list(range(episodes)), run["id"]
 
