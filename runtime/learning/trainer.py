@@ -27,6 +27,7 @@ from hamlet.schemas import Pack
 from .curriculum import AdversarialCurriculum, Transition
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, IntrinsicWeight
+from .pairs import InteractionPairs
 from .phases import PhaseClock
 from .rnd import RND
 
@@ -109,13 +110,7 @@ class Trainer:
         self.stage = torch.full((num_agents,), self.curriculum.stage, device=self.device)
         self._episode_reward = torch.zeros(num_agents, device=self.device)
         self._episode_entropy = torch.zeros(num_agents, device=self.device)
-        self._last_interaction = torch.full((num_agents,), -1, dtype=torch.long, device=self.device)
-        # Counts of one successful interaction followed by another, per agent and pair
-        # (from * V + to), kept on the device: counting them never waits for the host.
-        self._pair_width = torch.tensor(len(self.world.vocabulary), device=self.device)
-        pairs = len(self.world.vocabulary) ** 2
-        self._pair_counts = torch.zeros(num_agents, pairs, dtype=torch.int32, device=self.device)
-        self._pair_base = torch.arange(num_agents, device=self.device) * pairs
+        self._pairs = InteractionPairs(self.world.vocabulary, num_agents, self.device)
         self._mask = self.world.action_mask()
         self._entropy_at: tuple[float, Tensor] | None = None
         self._stats: dict[str, Tensor] = {}
@@ -168,7 +163,7 @@ class Trainer:
             hidden_before,
         )
         self._episode_reward += result.reward
-        self._count_interactions(result.interactions)
+        self._pairs.count(result.interactions)
         phases.lap("store")
 
         # --- learn ------------------------------------------------------------------
@@ -206,7 +201,7 @@ class Trainer:
         episodes = []
         steps = self.world.step_count
         finished = torch.nonzero(ended).flatten()
-        pairs = self._pairs_of(finished)
+        pairs = self._pairs.of(finished)
         for agent in finished.tolist():
             survived = int(steps[agent])
             outcome = result.outcome(agent)
@@ -240,8 +235,7 @@ class Trainer:
         self.stage[ended] = self.curriculum.stage
         self._episode_reward[ended] = 0.0
         self._episode_entropy[ended] = 0.0
-        self._last_interaction[ended] = -1
-        self._pair_counts[ended] = 0
+        self._pairs.forget(ended)
         self._mask = self.world.action_mask()
         if self.hidden is not None:
             keep = ~ended.view(1, -1, 1)
@@ -272,28 +266,6 @@ class Trainer:
         """Weighted novelty of a recorded episode's next states, read without learning."""
         assert self.rnd is not None
         return self.rnd.novelty(next_obs) * self.intrinsic.value
-
-    def _count_interactions(self, interactions: Tensor) -> None:
-        """Count each successful interaction that follows another, on the device."""
-        used = interactions >= 0
-        follows = used & (self._last_interaction >= 0)
-        last = self._last_interaction.clamp(min=0)
-        pair = torch.addcmul(interactions.clamp(min=0), last, self._pair_width)
-        self._pair_counts.view(-1).index_add_(0, self._pair_base + pair, follows.int())
-        self._last_interaction = torch.where(used, interactions, self._last_interaction)
-
-    def _pairs_of(self, agents: Tensor) -> dict[int, dict[tuple[str, str], int]]:
-        """``{agent: {(from, to): n}}``: the counted pairs of ``agents`` (one host read)."""
-        names, size = self.world.vocabulary, len(self.world.vocabulary)
-        order = agents.tolist()
-        found: dict[int, dict[tuple[str, str], int]] = {a: {} for a in order}
-        counts = self._pair_counts.index_select(0, agents)
-        rows, pairs = torch.nonzero(counts, as_tuple=True)
-        for row, pair, n in zip(
-            rows.tolist(), pairs.tolist(), counts[rows, pairs].tolist(), strict=True
-        ):
-            found[order[row]][(names[pair // size], names[pair % size])] = n
-        return found
 
     def _intrinsic_reward(self, next_obs: Tensor) -> Tensor:
         """The weighted novelty of next states, for the learner's targets (weighted once)."""
@@ -349,13 +321,7 @@ class Trainer:
                 "stage": self.stage,
                 "episode_reward": self._episode_reward,
                 "episode_entropy": self._episode_entropy,
-                "last_interaction": self._last_interaction,
-                "transitions": [
-                    [[a, b, n] for (a, b), n in counts.items()]
-                    for counts in self._pairs_of(
-                        torch.arange(self.num_agents, device=self.device)
-                    ).values()
-                ],
+                **self._pairs.state_dict(),  # last_interaction, transitions
                 "last_stats": self.last_stats,
             },
         )
@@ -408,12 +374,7 @@ class Trainer:
         self.stage = state["stage"]
         self._episode_reward = state["episode_reward"]
         self._episode_entropy = state["episode_entropy"]
-        self._last_interaction = state["last_interaction"]
-        names = {name: index for index, name in enumerate(self.world.vocabulary)}
-        self._pair_counts.zero_()
-        for agent, rows in enumerate(state["transitions"]):
-            for a, b, n in rows:
-                self._pair_counts[agent, names[a] * len(names) + names[b]] = int(n)
+        self._pairs.load_state_dict(state)
         self._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
         self._mask = self.world.action_mask()
 
