@@ -149,6 +149,12 @@ def test_every_runtime_module_lives_in_a_stated_room():
     assert present == stated
 
 
+def test_every_room_says_what_lives_there_and_what_it_may_import():
+    for init in sorted((ROOT / "runtime").glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        assert "Imports:" in doc, f"{init.relative_to(ROOT)} lacks a docstring with 'Imports:'"
+
+
 def test_the_checks_catch_a_back_import_and_a_cycle():
     graph = import_graph()
     rank = ranks()

@@ -3,6 +3,9 @@
 :class:`TownWorld` is the vectorized world (townlet-facts §1-§3 with the corrections
 of WORLD.md); :mod:`hamlet.runtime.world.gym` adapts it to Gymnasium.
 
+Imports: the schemas, :mod:`hamlet.runtime.model` (the action choice) and the helpers
+below it; nothing of telemetry, learning, runs, the viewer or the CLI.
+
 >>> world = TownWorld("L1_full_observability", num_agents=8, seed=0)
 >>> obs = world.reset()
 >>> [(f.name, f.shape) for f in world.layout.fields][0], world.obs_dim
