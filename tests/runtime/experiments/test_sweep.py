@@ -135,6 +135,15 @@ def test_the_sweep_command(tmp_path, capsys):
     assert main(["sweep", str(pack), "--seeds", "1", "--out", str(tmp_path)]) == 2  # no budget
 
 
+def _sweep_command(pack, out, name: str, *, seeds: int, episodes: int) -> list[str]:
+    """``hamlet sweep`` of the tiny pack on 2 workers, checkpointing every 2 episodes."""
+    return [
+        sys.executable, "-m", "hamlet.runtime.cli", "sweep", str(pack), "--seeds", str(seeds),
+        "--set", "run.checkpoint_every=2", "--episodes", str(episodes), "--workers", "2",
+        "--out", str(out), "--name", name, "--quiet",
+    ]  # fmt: skip
+
+
 def _resume_to_the_end(pack, out, name: str, *, seeds: int, episodes: int) -> None:
     """The same sweep again: every run finishes, with every episode once."""
     spec = sweep_from_command_line(
@@ -159,11 +168,7 @@ def _wait_for(condition, seconds: float) -> None:
 def test_kill_9_of_the_driver_then_the_same_command_resumes_the_sweep(tmp_path):
     pack = tiny_pack(tmp_path)
     out = tmp_path / "sweeps"
-    command = [
-        sys.executable, "-m", "hamlet.runtime.cli", "sweep", str(pack), "--seeds", "3",
-        "--set", "run.checkpoint_every=2", "--episodes", "30", "--workers", "2",
-        "--out", str(out), "--name", "killed", "--quiet",
-    ]  # fmt: skip
+    command = _sweep_command(pack, out, "killed", seeds=3, episodes=30)
     driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     folder = out / "killed"
 
@@ -221,11 +226,7 @@ def _alive(pid: int) -> bool:
 def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
     pack = tiny_pack(tmp_path)
     out = tmp_path / "sweeps"
-    command = [
-        sys.executable, "-m", "hamlet.runtime.cli", "sweep", str(pack), "--seeds", "2",
-        "--set", "run.checkpoint_every=2", "--episodes", "60", "--workers", "2",
-        "--out", str(out), "--name", "stopped", "--quiet",
-    ]  # fmt: skip
+    command = _sweep_command(pack, out, "stopped", seeds=2, episodes=60)
     driver = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE, text=True)
     folder = out / "stopped"
 
