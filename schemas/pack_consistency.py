@@ -202,6 +202,16 @@ def _training_errors(pack: Pack, doc: YamlDocument, meters: set[str]) -> Iterato
             ["exploration", "epsilon", "min"],
             hint="make exploration.epsilon.min at most exploration.epsilon.start",
         )
+    epsilon = exploration.epsilon
+    if epsilon.fraction is not None and epsilon.decay is not None:
+        yield doc.diagnostic(
+            "E140",
+            f"epsilon has both a fraction ({epsilon.fraction}, over the run's budget) and a "
+            f"decay ({epsilon.decay}, per episode); they are two different schedules",
+            ["exploration", "epsilon", "decay"],
+            hint="keep one: remove decay (or --set exploration.epsilon.decay=null), or "
+            "remove fraction (--set exploration.epsilon.fraction=null)",
+        )
     intrinsic = exploration.intrinsic
     if intrinsic.min_weight > intrinsic.initial_weight:
         yield doc.diagnostic(

@@ -80,14 +80,25 @@ class Curriculum(ConfigModel):
 
 
 class Epsilon(ConfigModel):
-    """Epsilon-greedy schedule: ``epsilon = max(min, epsilon * decay)`` after every episode."""
+    """Epsilon-greedy schedule: linear over a ``fraction`` of the run's budget, or
+    ``max(min, epsilon * decay)`` after every episode of each agent (set one of the two;
+    neither means ``decay`` 0.99)."""
 
     start: float = 1.0
-    """Probability of a random action in the first episode."""
-    decay: float = 0.99
-    """Factor applied after each episode."""
+    """Probability of a random action at the start of the run."""
+    fraction: float | None = None
+    """Share of the run's budget over which epsilon falls linearly from start to min."""
+    decay: float | None = None
+    """Factor applied after each episode of each agent."""
     min: float = 0.01
     """Floor of epsilon."""
+
+    @property
+    def per_episode_decay(self) -> float | None:
+        """The per-episode factor, or None when epsilon follows the budget."""
+        if self.fraction is not None:
+            return None
+        return 0.99 if self.decay is None else self.decay
 
 
 class Rnd(ConfigModel):

@@ -43,7 +43,7 @@ WATCH_REFUSALS = {
 }
 SET_KEYS = [
     "learning.learning_rate", "learning.gamma", "learning.batch_size", "learning.replay.capacity",
-    "exploration.epsilon.decay", "run.seed", "run.checkpoint_every", "run.agents",
+    "exploration.epsilon.decay", "exploration.epsilon.fraction", "run.seed", "run.checkpoint_every", "run.agents",
     "bars.meters[0].initial",
     "curriculum.stages[9].depletion_multiplier", "network.net.hidden", "learning.learnin_rate",
     "training.version", "version", "brain.extends", "evaluation.every_episodes", "x[0", "=",

@@ -10,31 +10,58 @@ from hamlet.schemas.pack import Epsilon, Intrinsic
 
 
 class EpsilonSchedule:
-    """``epsilon = max(min, start * decay ** (episodes / agents))``.
+    """Epsilon, by one of two rules (training.yaml's ``exploration.epsilon``).
 
-    With one agent this is the reference's per-episode decay. With N agents sharing a
-    learner, N episodes end in the time one agent plays one, so epsilon decays once
-    per N completed episodes: the schedule follows experience per agent, not the
-    number of agents.
+    - ``fraction`` (over the budget): epsilon falls in a straight line from ``start``
+      to ``min`` over the first ``fraction`` of the run's budget, then stays at
+      ``min``, as Stable-Baselines3's ``exploration_fraction`` does. The budget is the
+      trainer's :attr:`~hamlet.runtime.learning.trainer.Trainer.progress`: episodes,
+      agent-steps or time, whichever ends the run first. A short run explores for a
+      short while and a long one for long, with any number of agents.
+    - ``decay`` (per episode): ``epsilon = max(min, start * decay ** (episodes /
+      agents))``. With one agent this is the reference's per-episode decay; with N
+      agents sharing a learner epsilon decays once per N completed episodes, so it
+      follows each agent's experience. How far it falls depends on how many episodes
+      each agent plays, not on the run's budget.
     """
+
+    STEPS = 1000
+    """Along the budget, epsilon moves in this many steps (each step of epsilon is a
+    new entropy table for the trainer, so not at every environment step)."""
 
     def __init__(self, config: Epsilon, agents: int = 1) -> None:
         self.config = config
         self.agents = agents
         self.episodes = 0
+        self.progress = 0.0
         self.value = config.start
 
     def episode_done(self) -> None:
         self.episodes += 1
-        decayed = self.config.start * self.config.decay ** (self.episodes / self.agents)
-        self.value = max(self.config.min, decayed)
+        decay = self.config.per_episode_decay
+        if decay is not None:
+            decayed = self.config.start * decay ** (self.episodes / self.agents)
+            self.value = max(self.config.min, decayed)
+
+    def advance(self, progress: float) -> None:
+        """The run is ``progress`` (0 to 1) of the way through its budget."""
+        fraction = self.config.fraction
+        if fraction is None or progress < self.progress + fraction / self.STEPS:
+            return
+        self.progress = progress
+        start, floor = self.config.start, self.config.min
+        if progress >= fraction:
+            self.value = floor
+        else:
+            self.value = start + (floor - start) * progress / fraction
 
     def state_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "episodes": self.episodes}
+        return {"value": self.value, "episodes": self.episodes, "progress": self.progress}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.value = float(state["value"])
         self.episodes = int(state["episodes"])
+        self.progress = float(state.get("progress", 0.0))
 
 
 class IntrinsicWeight:

@@ -67,6 +67,7 @@ class Trainer:
         num_agents: int = 1,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        episodes: int | None = None,
     ) -> None:
         self.pack = pack
         self.model = model
@@ -97,7 +98,13 @@ class Trainer:
         self.epsilon = EpsilonSchedule(explore.epsilon, num_agents)
         self.intrinsic = IntrinsicWeight(explore.intrinsic)
         self.curriculum = AdversarialCurriculum(pack.training.curriculum, env.max_steps_per_episode)
-        self.max_episodes = pack.training.run.max_episodes
+        self.max_episodes = episodes or pack.training.run.max_episodes
+        """The run's episode budget (default: the pack's ``run.max_episodes``)."""
+        self.progress = 0.0
+        """How far the run is through its budget, 0 to 1: episodes over
+        ``run.max_episodes`` unless the runner, who knows the run's own budget
+        (``--episodes``, ``--agent-steps``, ``--minutes``), says more (:meth:`advance`).
+        Epsilon (``fraction``) and prioritized replay's beta follow it."""
         self.train_frequency = model.spec["learning"]["train_frequency"]
         prioritized = model.spec["learning"]["replay"]["prioritized"]
         self.beta0 = prioritized["beta"] if prioritized else 1.0
@@ -169,8 +176,8 @@ class Trainer:
         # --- learn ------------------------------------------------------------------
         self.env_steps += 1
         if self.env_steps % self.train_frequency == 0 and self.learner.ready:
-            progress = min(1.0, self.episodes_done / max(1, self.max_episodes))
-            self._stats = self.learner.learn(beta=self.beta0 + (1 - self.beta0) * progress)
+            beta = self.beta0 + (1 - self.beta0) * self.progress
+            self._stats = self.learner.learn(beta=beta)
             phases.lap("learn")
 
         # --- close finished episodes, then carry on from fresh states ----------------
@@ -181,6 +188,12 @@ class Trainer:
         if not bool(ended.any()):
             return []
         return self._close(ended, result)
+
+    def advance(self, progress: float) -> None:
+        """The run is ``progress`` (0 to 1) of the way through its budget; it only moves on."""
+        if progress > self.progress:
+            self.progress = min(1.0, progress)
+            self.epsilon.advance(self.progress)
 
     @property
     def last_stats(self) -> dict[str, float]:
@@ -224,6 +237,7 @@ class Trainer:
             self.epsilon.episode_done()
             self.intrinsic.episode_done(survived)
             self.episodes_done += 1
+            self.advance(self.episodes_done / max(1, self.max_episodes))
             episodes.append(_with_transition(episode, transition))
             if self.recorder is not None and agent == self.recorder.agent:
                 with self.phases.counting("record"):
@@ -363,6 +377,7 @@ class Trainer:
         self.curriculum.load_state_dict(checkpoint.curriculum or {})
         exploration = checkpoint.exploration or {}
         self.epsilon.load_state_dict(exploration["epsilon"])
+        self.progress = self.epsilon.progress
         self.intrinsic.load_state_dict(exploration["intrinsic"])
         if self.rnd is not None:
             self.rnd.load_state_dict(exploration["rnd"])

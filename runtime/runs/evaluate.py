@@ -71,11 +71,14 @@ class Evaluation:
     training_layout: bool
     """Whether the affordances stood where the model was trained (fixed-layout packs)."""
     scores: list[Score]
+    max_steps: int
+    """Where an episode stops (the pack's ``max_steps_per_episode``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "model": str(self.model), "pack": self.pack, "multiplier": self.multiplier,
             "seed": self.seed, "training_layout": self.training_layout,
+            "max_steps": self.max_steps,
             "scores": [s.summary() for s in self.scores],
         }  # fmt: skip
 
@@ -86,6 +89,10 @@ class Evaluation:
             f"(seed {self.seed}, {self.scores[0].episodes} episodes, {where})"
         )
         table = format_scores(self.scores, title=title)
+        table += (
+            f"\nsurvival: steps an episode lasted (at most {self.max_steps}), higher is better; "
+            "greedy: the trained network, always taking the action it values most"
+        )
         if any(s.policy == "heuristic" for s in self.scores):
             table += f"\n({HEURISTIC_NOTE}, which a partially observing agent does not)"
         return table
@@ -125,7 +132,8 @@ def evaluate_checkpoint(
     scores = evaluate(
         model, world, episodes=episodes, multiplier=multiplier, seed=seed, layout=layout
     )
-    return Evaluation(path, world.name, multiplier, seed, layout is not None, scores)
+    max_steps = world.training.environment.max_steps_per_episode
+    return Evaluation(path, world.name, multiplier, seed, layout is not None, scores, max_steps)
 
 
 def load_with_pack(

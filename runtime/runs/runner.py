@@ -116,7 +116,10 @@ def _train(
     model.metadata["pack"] = pack.name
     try:
         log = _logger(run.log)
-        trainer = Trainer(pack, model, num_agents=plan.agents, seed=seed, device=plan.device)
+        trainer = Trainer(
+            pack, model, num_agents=plan.agents, seed=seed, device=plan.device,
+            episodes=plan.total,
+        )  # fmt: skip
         if plan.resume_from is not None:
             latest, state = plan.resume_from
             _restore(trainer, state, latest)
@@ -172,12 +175,16 @@ def _train(
     phases.restart_window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
 
     def budget_left() -> bool:
-        agent_steps = trainer.env_steps * trainer.num_agents
-        return (
-            trainer.episodes_done < total
-            and (plan.agent_steps is None or agent_steps < plan.agent_steps)
-            and (plan.minutes is None or clock.elapsed() < plan.minutes * 60)
-        )
+        """Tells the trainer how far the run is through its budget: whichever of
+        episodes, agent-steps and time ends it first (epsilon and beta follow that)."""
+        progress = trainer.episodes_done / total
+        if plan.agent_steps is not None:
+            agent_steps = trainer.env_steps * trainer.num_agents
+            progress = max(progress, agent_steps / plan.agent_steps)
+        if plan.minutes is not None:
+            progress = max(progress, clock.elapsed() / (plan.minutes * 60))
+        trainer.advance(progress)
+        return progress < 1.0
 
     try:
         try:
@@ -189,8 +196,6 @@ def _train(
                     finished = trainer.step()
                     if not finished:
                         continue
-                    if stop is not None and stop.is_set():
-                        raise KeyboardInterrupt
                     finished = [e for e in finished if e.number < total]
                     db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
                     for t in (e.transition for e in finished if e.transition is not None):
@@ -206,6 +211,8 @@ def _train(
                         with phases.counting("evaluate"):
                             curve.evaluate(clock.elapsed())
                     progress.report(trainer, clock)
+                    if stop is not None and stop.is_set():  # the episodes above are kept
+                        raise KeyboardInterrupt
                     if trainer.episodes_done // every > last_saved // every:
                         save(clock)
                         last_saved = trainer.episodes_done

@@ -48,11 +48,12 @@ def recurrent_model() -> HamletModel:
 
 
 def tiny_pack(folder: Path, source: str = "L0_0_minimal", **curriculum: str) -> Path:
-    """A copy of ``source`` with 40-step episodes and a small, quick learner."""
+    """A copy of ``source`` with 40-step episodes, one agent and a small, quick learner."""
     pack = folder / f"tiny_{source}"
     shutil.copytree(pack_dir(source), pack)
     training = (pack / "training.yaml").read_text()
     training = re.sub(r"max_steps_per_episode: \d+", "max_steps_per_episode: 40", training)
+    training = re.sub(r"(?m)^  agents: \d+", "  agents: 1", training)
     for key, value in curriculum.items():
         training = re.sub(rf"(?m)^(  {key}:) [^#\n]+", rf"\1 {value}", training)
     (pack / "training.yaml").write_text(training)

@@ -318,7 +318,7 @@ def test_the_command_line_source_has_one_line_per_set_and_keeps_columns():
 def test_load_pack_applies_overrides_of_every_world_file():
     overrides = parse_overrides(
         [
-            "exploration.epsilon.decay=0.995",
+            "exploration.epsilon.fraction=0.5",
             "bars.meters[2].initial=0.5",
             "training.curriculum.stages[0].depletion_multiplier=0.3",
             "affordances[0].instant.costs={money: 0.1}",
@@ -327,7 +327,7 @@ def test_load_pack_applies_overrides_of_every_world_file():
         ]
     )
     plain, pack = load_pack(PACK), load_pack(PACK, overrides=overrides)
-    assert pack.training.exploration.epsilon.decay == 0.995
+    assert pack.training.exploration.epsilon.fraction == 0.5
     assert pack.bars.meters[2].initial == 0.5
     assert pack.training.curriculum.stages[0].depletion_multiplier == 0.3
     assert pack.affordances.affordances[0].instant.costs == {"money": 0.1}
@@ -465,3 +465,14 @@ def test_every_key_a_shipped_pack_writes_can_be_set(pack):
 def test_an_entry_of_a_fixed_length_list_can_be_set():
     pack = load_pack(PACK, overrides=parse_overrides(["affordances[0].hours[1]=20"]))
     assert tuple(pack.affordances.affordances[0].hours) == (0, 20)
+
+
+def test_epsilon_takes_a_budget_fraction_or_a_decay_not_both():
+    both = ["exploration.epsilon.decay=0.99", "exploration.epsilon.fraction=0.5"]
+    with pytest.raises(SpecError) as info:
+        load_pack(PACK, overrides=parse_overrides(both))
+    assert info.value.code == "E140"
+    assert "two different schedules" in str(info.value) and "null" in info.value.hint
+    one = ["exploration.epsilon.decay=null", "exploration.epsilon.fraction=0.5"]
+    epsilon = load_pack(PACK, overrides=parse_overrides(one)).training.exploration.epsilon
+    assert (epsilon.fraction, epsilon.per_episode_decay) == (0.5, None)

@@ -53,12 +53,12 @@ BAD_NUMBERS = {
         "E114",
         "affordances[0].instant.effects.energy",
     ),
-    "epsilon decay nan": (
+    "epsilon fraction nan": (
         "training.yaml",
-        "decay: 0.99, min: 0.01}",
-        "decay: .NaN, min: 0.01}",
+        "fraction: 0.25, min: 0.01}",
+        "fraction: .NaN, min: 0.01}",
         "E114",
-        "exploration.epsilon.decay",
+        "exploration.epsilon.fraction",
     ),
     "stage multiplier inf": (
         "training.yaml",

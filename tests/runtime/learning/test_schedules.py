@@ -79,6 +79,36 @@ def test_with_many_agents_epsilon_decays_per_agent_episode():
     assert e.value == 0.5**1.25
 
 
+def test_over_a_fraction_of_the_budget_epsilon_falls_linearly_then_stays_at_min():
+    e = EpsilonSchedule(Epsilon(start=1.0, fraction=0.5, min=0.1), agents=16)
+    for _ in range(100):
+        e.episode_done()  # episodes alone do not move it
+    assert e.value == 1.0
+    e.advance(0.25)
+    assert abs(e.value - 0.55) < 1e-9  # halfway down
+    e.advance(0.2)  # progress never goes back
+    assert abs(e.value - 0.55) < 1e-9
+    e.advance(0.9)
+    assert e.value == 0.1
+
+
+def test_a_budget_schedule_moves_in_small_steps_and_survives_a_checkpoint():
+    e = EpsilonSchedule(Epsilon(start=1.0, fraction=1.0, min=0.0))
+    e.advance(0.0001)  # under a thousandth of the way: no new value
+    assert e.value == 1.0
+    e.advance(0.3)
+    again = EpsilonSchedule(Epsilon(start=1.0, fraction=1.0, min=0.0))
+    again.load_state_dict(e.state_dict())
+    again.advance(0.3002)  # too little to move from where it was
+    assert again.value == e.value and abs(e.value - 0.7) < 1e-9
+
+
+def test_per_episode_decay_ignores_the_budget():
+    e = EpsilonSchedule(Epsilon(start=1.0, decay=0.5, min=0.0))
+    e.advance(0.9)
+    assert e.value == 1.0
+
+
 def test_intrinsic_weight_anneals_only_when_survival_is_long_and_steady():
     w = IntrinsicWeight(
         Intrinsic(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 
 import pytest
 import torch
@@ -26,8 +27,20 @@ def _rows(run_dir):
 
 @pytest.mark.numeric
 def test_resume_is_exact(tiny, tmp_path):
-    first = run_training(RunOptions(pack=tiny, episodes=5, out=tmp_path / "a", checkpoint_every=5))
-    resumed = run_training(RunOptions(pack=None, resume=first.run_dir, episodes=10))
+    # stopped halfway (as Ctrl-C or q in the viewer would), then resumed to the same total:
+    # the budget is part of the schedules (epsilon, beta), so it must not change
+    halfway = threading.Event()
+
+    def stop_at_five(trainer, finished):
+        if trainer.episodes_done >= 5:
+            halfway.set()
+
+    first = run_training(
+        RunOptions(pack=tiny, episodes=10, out=tmp_path / "a", checkpoint_every=5),
+        stop_at_five, stop=halfway,
+    )  # fmt: skip
+    assert first.interrupted and first.episodes == 5
+    resumed = run_training(RunOptions(pack=None, resume=first.run_dir))
     straight = run_training(
         RunOptions(pack=tiny, episodes=10, out=tmp_path / "b", checkpoint_every=5)
     )

@@ -3,6 +3,8 @@ config snapshot, its run_state and its checkpoints, and shows them in ``hamlet i
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from hamlet.runtime import HamletModel
@@ -13,7 +15,7 @@ from hamlet.schemas.errors import HamletError, RunError
 
 from ..conftest import tiny_pack
 
-SETS = ["learning.learning_rate=3e-4", "exploration.epsilon.decay=0.9", "run.seed=5"]
+SETS = ["learning.learning_rate=3e-4", "exploration.epsilon.fraction=0.9", "run.seed=5"]
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +27,18 @@ def set_run(tmp_path_factory):
 
 def test_the_settings_are_what_the_run_trained_with_and_kept(set_run):
     snapshot = load_pack(set_run / "config")  # the copy alone, without the --sets
-    assert snapshot.training.exploration.epsilon.decay == 0.9
+    assert snapshot.training.exploration.epsilon.fraction == 0.9
     assert snapshot.training.run.seed == 5
     assert '"learning_rate": 0.0003' in (set_run / "config" / "brain.yaml").read_text()
     assert (
-        "--set exploration.epsilon.decay=0.9" in (set_run / "config" / "training.yaml").read_text()
+        "--set exploration.epsilon.fraction=0.9"
+        in (set_run / "config" / "training.yaml").read_text()
     )
-    expected = {"learning.learning_rate": 0.0003, "exploration.epsilon.decay": 0.9, "run.seed": 5}
+    expected = {
+        "learning.learning_rate": 0.0003,
+        "exploration.epsilon.fraction": 0.9,
+        "run.seed": 5,
+    }
     state = read_state(set_run / "metrics.sqlite")
     assert state["overrides"] == expected and state["seed"] == 5  # run.seed is the seed
     model = HamletModel.load(set_run / "checkpoints" / "model_ep000002.pt")
@@ -42,7 +49,8 @@ def test_inspect_shows_the_settings(set_run, capsys):
     assert main(["inspect", str(set_run)]) == 0
     out = capsys.readouterr().out
     assert (
-        "settings     learning.learning_rate=0.0003 exploration.epsilon.decay=0.9 run.seed=5" in out
+        "settings     learning.learning_rate=0.0003 exploration.epsilon.fraction=0.9 run.seed=5"
+        in out
     )
 
 
@@ -67,10 +75,28 @@ def test_a_bad_setting_is_placed_on_the_command_line_and_makes_no_run(tmp_path, 
 def test_the_pack_sets_the_agent_count_a_plain_run_uses(tmp_path):
     pack = tiny_pack(tmp_path)
     training = pack / "training.yaml"
-    training.write_text(
-        training.read_text().replace("  max_episodes:", "  agents: 3\n  max_episodes:")
-    )
+    training.write_text(training.read_text().replace("  agents: 1\n", "  agents: 3\n"))
     plain = run_training(RunOptions(pack=pack, episodes=3, out=tmp_path / "a"))
     assert read_state(plain.run_dir / "metrics.sqlite")["agents"] == 3
     chosen = run_training(RunOptions(pack=pack, episodes=3, agents=2, out=tmp_path / "b"))
     assert read_state(chosen.run_dir / "metrics.sqlite")["agents"] == 2
+
+
+@pytest.mark.parametrize("budget", ["agent_steps", "episodes"])
+def test_epsilon_follows_the_budget_of_the_run_not_the_agent_count(budget, tmp_path):
+    pack = tiny_pack(tmp_path)  # 40-step episodes
+    limit = {"agent_steps": 4000} if budget == "agent_steps" else {"episodes": 100}
+    result = run_training(
+        RunOptions(pack=pack, agents=4, out=tmp_path / "runs", **limit,
+                   overrides=["exploration.epsilon.fraction=0.5"])
+    )  # fmt: skip
+    db = sqlite3.connect(result.run_dir / "metrics.sqlite")
+    rows = db.execute(
+        "SELECT episode, env_steps, epsilon FROM episodes ORDER BY episode"
+    ).fetchall()
+    db.close()
+    for episode, env_steps, epsilon in rows:
+        done = 4 * env_steps / 4000 if budget == "agent_steps" else episode / 100
+        expected = max(0.01, 1.0 - 0.99 * done / 0.5)
+        assert epsilon == pytest.approx(expected, abs=0.01), (episode, env_steps)
+    assert rows[-1][2] == 0.01  # the floor, from half the budget on
