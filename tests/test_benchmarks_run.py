@@ -103,3 +103,17 @@ def test_versions_bench_compares_a_revision_with_the_working_tree():
     assert re.match(r"^round 1: before [\d,]+, after [\d,]+ agent-steps/s$", lines[1])
     assert re.match(r"^median: .* after / before = [\d.]+x \(rounds: [\d.]+-[\d.]+x\)$", lines[2])
     assert worktrees() == before  # the temporary checkout is gone again
+
+
+def test_learning_bench_sweeps_compares_and_prints_the_targets_table(tmp_path):
+    lines = run_bench(
+        "learning.py", "--packs", "L0_0_minimal", "--seeds", "2", "--minutes", "0.03",
+        "--out", str(tmp_path), "--plots", str(tmp_path / "plots"),
+    )  # fmt: skip
+    assert (tmp_path / "learning-L0_0_minimal-2s" / "manifest.json").is_file()
+    assert (tmp_path / "plots" / "learning-L0_0_minimal.png").stat().st_size > 0
+    header = next(i for i, line in enumerate(lines) if line.startswith("pack "))
+    assert lines[header].split()[:4] == ["pack", "budget", "seeds", "IQM"]
+    row = lines[header + 1].split()
+    assert row[:4] == ["L0_0_minimal", "0.03", "min", "2"]
+    assert row[-1] in ("yes", "NO") and "heuristic" in lines[header + 2]
