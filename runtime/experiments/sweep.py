@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from hamlet.compiler import DEFAULT_MAX_MEMORY, compile_brain
 from hamlet.runtime.model.device import resolve_device
 from hamlet.runtime.runs import read_state
+from hamlet.runtime.runs.progress import format_duration
 from hamlet.schemas import load_pack, observation_layout
 from hamlet.schemas.errors import Diagnostic, HamletError, RunError, UsageError
 from hamlet.schemas.override import override_settings, override_texts, parse_grid, parse_overrides
@@ -339,7 +340,7 @@ class SweepProgress:
         eta = "-"
         if done_here > 0:
             seconds = (len(runs) - work) * (now - self.started) / done_here
-            eta = f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+            eta = format_duration(seconds)
         text = (
             f"sweep {self.sweep.manifest.data['name']}: {counts['finished']}/{len(runs)} "
             f"finished, {len(running)} running, {counts['queued']} queued"

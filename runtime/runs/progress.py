@@ -1,8 +1,10 @@
 """The live progress display of ``hamlet run``: what training is doing, right now, and
 where its time goes.
 
-Two lines. The first shows episodes, agent-steps/s, gradient steps/s, survival,
-reward, epsilon, stage and loss. The second shows each phase's share of the wall time
+Two lines. The first shows episodes, the time this session has trained and how long
+it has left (from how far the run is through its budget: episodes, agent-steps or
+minutes, whichever ends it first), agent-steps/s, gradient steps/s, survival, reward,
+epsilon, stage and loss. The second shows each phase's share of the wall time
 (``act 18% world 4% store 1% learn 69% rnd 8% record 0% evaluate 0% other 0%``; the
 phases are those of :mod:`hamlet.runtime.learning.phases`). Rates and shares come from
 the run's last throughput window (about 5 s). On a terminal both lines are redrawn at
@@ -26,6 +28,16 @@ from hamlet.runtime.learning.trainer import Episode, Trainer
 from .plan import UNLIMITED
 
 
+def format_duration(seconds: float) -> str:
+    """``45s``, ``2m13s``, ``1h02m``: short enough for a status line."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 class Progress:
     """Prints where training stands: two lines for people, or JSON lines for scripts."""
 
@@ -43,8 +55,11 @@ class Progress:
         self.live = self.stream.isatty() and not as_json
         self.interval = 0.25 if self.live else interval
         self.recent: deque[Episode] = deque(maxlen=50)
-        self.started = time.perf_counter()
+        self.began = time.perf_counter()
+        """When the display was made (just before training): the elapsed time's zero."""
+        self.started = self.began
         self.start_steps: int | None = None
+        self.start_progress = 0.0
         self.last_print = 0.0
         self.drawn = False
 
@@ -53,6 +68,7 @@ class Progress:
         now = time.perf_counter()
         if self.start_steps is None:
             self.start_steps = trainer.env_steps
+            self.start_progress = trainer.progress
             self.started = now
         first_window = self.live or trainer.phases.latest is not None  # (logs: whole figures)
         due = first_window and now - self.last_print >= self.interval
@@ -73,6 +89,8 @@ class Progress:
         return {
             "episode": trainer.episodes_done,
             "episodes_total": self.total,
+            "elapsed_s": now - self.began,
+            "eta_s": self.eta(trainer, now),
             "agent_steps": trainer.env_steps * trainer.num_agents,
             "agent_steps_per_s": rate,
             "gradient_steps_per_s": grad_rate,
@@ -85,6 +103,13 @@ class Progress:
             "loss": trainer.last_stats.get("loss"),
         }
 
+    def eta(self, trainer: Trainer, now: float) -> float | None:
+        """Seconds left at this session's pace through the budget (None: no pace yet)."""
+        done = trainer.progress - self.start_progress
+        if done <= 0 or now <= self.started:
+            return None
+        return (1.0 - trainer.progress) * (now - self.started) / done
+
     def lines(self, trainer: Trainer, now: float) -> tuple[str, str]:
         f = self.figures(trainer, now)
         survival = f"{f['survival']:.0f}" if f["survival"] is not None else "-"
@@ -92,8 +117,10 @@ class Progress:
         loss = f"{f['loss']:.4f}" if f["loss"] is not None else "-"
         grads = f["gradient_steps_per_s"]
         of = f"/{self.total}" if self.total < UNLIMITED else ""
+        eta = f" ETA {format_duration(f['eta_s'])}" if f["eta_s"] is not None else ""
         first = (
-            f"episode {f['episode']}{of} | {f['agent_steps_per_s']:,.0f} agent-steps/s | "
+            f"episode {f['episode']}{of} | {format_duration(f['elapsed_s'])}{eta} | "
+            f"{f['agent_steps_per_s']:,.0f} agent-steps/s | "
             + (f"{grads:,.1f} grad-steps/s | " if grads is not None else "")
             + f"survival {survival} | reward {reward} | eps {f['epsilon']:.3f} | "
             f"stage {f['stage']} {f['stage_name']} | loss {loss}"

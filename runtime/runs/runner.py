@@ -55,20 +55,29 @@ class RunResult:
     episodes: int
     env_steps: int
     interrupted: bool
+    """Stopped by Ctrl-C or SIGTERM before its budget was spent (exit status 130)."""
+    stopped: bool = False
+    """Stopped because the user closed the viewer of ``--watch`` (``q``): saved like an
+    interrupted run, and resumable, but a normal way to end (exit status 0)."""
+
+    @property
+    def status(self) -> str:
+        return "stopped" if self.stopped else "interrupted" if self.interrupted else "finished"
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "status": "interrupted" if self.interrupted else "finished",
+            "status": self.status,
             "episodes": self.episodes,
             "env_steps": self.env_steps,
             "run_dir": str(self.run_dir),
         }
 
     def __str__(self) -> str:
-        state = "interrupted" if self.interrupted else "finished"
+        state = "stopped from the viewer" if self.stopped else self.status
+        resume = f" (go on with: hamlet run --resume {self.run_dir})" if self.stopped else ""
         return (
-            f"{state} at episode {self.episodes} ({self.env_steps:,} environment steps)\n"
-            f"run directory: {self.run_dir}"
+            f"{state} at episode {self.episodes} ({self.env_steps:,} environment steps)"
+            f"{resume}\nrun directory: {self.run_dir}"
         )
 
 
@@ -320,6 +329,7 @@ def run_in_terminal(
     ``as_json``: JSON lines on stdout, every 5 s), streaming the watched agent's episodes
     on ``serve_port`` when one is given."""
     plan = plan_run(options)
+    print(f"run directory: {plan.run.path}", file=sys.stderr, flush=True)
     progress = None
     if as_json:
         progress = Progress(plan.total, interval=_Progress.EVERY, as_json=True)

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Sparkline, Static
 
 from .model import Episode, World
 from .panels import StatusLine, info_text, stats_text, status_text, trend_text
-from .playback import Playback, clamp_speed
+from .playback import MAX_SPEED, MIN_SPEED, Playback, clamp_speed
 from .render import grid_text, legend_text, meters_text, meters_width, q_text, q_width
 
 FRAME_RATE = 30.0  # redraws per second at most; faster speeds move several steps a frame
@@ -79,6 +79,8 @@ class ViewerApp(App[None]):
         self._survivals: deque[int] = deque(maxlen=TREND_LENGTH)
         self._connection = "connecting"
         self._detail = ""
+        self._retrying = False
+        self._notice = ""
         self._finished = False
         self._end_reason: str | None = None
         self._timer: Timer | None = None
@@ -183,6 +185,7 @@ class ViewerApp(App[None]):
         self._finished = True
         if self._connection in ("connecting", "connected"):
             self._connection = "closed"
+        self._draw_trend()
         self._draw_status()
 
     def receive(self, message: dict[str, Any]) -> None:
@@ -209,6 +212,7 @@ class ViewerApp(App[None]):
             self._connection = "connected"
         self._drawn_episode = None
         self._draw_step()
+        self._draw_trend()  # what to expect of training figures depends on the source
 
     def _on_episode(self, message: dict[str, Any]) -> None:
         episode = Episode(message)
@@ -226,11 +230,13 @@ class ViewerApp(App[None]):
     def _on_end(self, message: dict[str, Any]) -> None:
         self._finished = True
         self._end_reason = str(message.get("reason", "")) or None
+        self._draw_trend()
 
     def _on_connection(self, message: dict[str, Any]) -> None:
         state = str(message.get("state", ""))
         if state in CONNECTION_STATES:
             self._connection, self._detail = state, str(message.get("detail", ""))
+            self._retrying = self._retrying or state == "lost"
 
     def _set_world(self, world: World) -> None:
         """Adopt a world; size the town to its grid and the bars to the longest names.
@@ -278,30 +284,62 @@ class ViewerApp(App[None]):
         self._restart_timer()
         self._draw_status()
 
+    def _refuse(self, notice: str) -> None:
+        """A key that cannot act says why, in the status line, until the next key."""
+        self._notice = notice
+        self._draw_status()
+
+    def _nothing_waiting(self) -> str:
+        return "the stream has ended" if self._finished else "the next has not arrived yet"
+
     def action_toggle_play(self) -> None:
         """Pause or resume playback."""
+        self._notice = ""
+        if not self._playing and self._finished and self._caught_up():
+            self._refuse("space: nothing left to play, the stream has ended")
+            return
         self._set_playing(not self._playing)
 
     def action_faster(self) -> None:
         """Double the speed (up to 1000 steps/s)."""
+        self._notice = ""
+        if self._speed >= MAX_SPEED:
+            self._refuse(f"+: already at the top speed, {MAX_SPEED:g} steps/s")
+            return
         self._set_speed(self._speed * 2)
 
     def action_slower(self) -> None:
         """Halve the speed (down to 0.5 steps/s)."""
+        self._notice = ""
+        if self._speed <= MIN_SPEED:
+            self._refuse(f"-: already at the lowest speed, {MIN_SPEED:g} steps/s")
+            return
         self._set_speed(self._speed / 2)
 
     def action_single_step(self) -> None:
         """Pause, then show exactly the next step (the next episode's first, at the end)."""
+        self._notice = ""
         self._set_playing(False)
         if self._playback.advance():
             self._draw_step()
             self._draw_status()
+        elif self._playback.episode is None:
+            self._refuse("s: no episode yet to step through")
+        else:
+            self._refuse(f"s: this is the episode's last step; {self._nothing_waiting()}")
 
     def action_next_episode(self) -> None:
         """Jump to the start of the next queued episode (live: the newest)."""
+        self._notice = ""
         if self._playback.next_episode():
             self._draw_step()
             self._draw_status()
+        else:
+            self._refuse(f"n: no episode is waiting; {self._nothing_waiting()}")
+
+    def _caught_up(self) -> bool:
+        """The last step of the last episode is on screen, and nothing waits."""
+        return self._playback.at_last_step and not self._playback.queue
 
     # drawing
 
@@ -339,7 +377,8 @@ class ViewerApp(App[None]):
         max_steps = self._world.max_steps if self._world else None
         self._show("trend-caption", trend_text(list(self._survivals), max_steps))
         if self._stats is None:
-            self._show("stats", stats_text(None))
+            training = self._world is not None and self._world.source == "training"
+            self._show("stats", stats_text(None, training, self._finished))
 
     def _draw_status(self) -> None:
         dropped = self._stats["dropped"] if self._stats else {}
@@ -353,5 +392,9 @@ class ViewerApp(App[None]):
             skipped=self.skipped,
             finished=self._finished,
             end_reason=self._end_reason,
+            showing=self._playback.episode is not None,
+            at_end=self._caught_up(),
+            retrying=self._retrying,
+            notice=self._notice,
         )
         self._show("status", status_text(status), layout=False)  # always one line

@@ -15,12 +15,6 @@ from rich.text import Text
 from .model import Episode, Step, World
 
 LABEL_WIDTH = 10
-CONNECTION_STYLES = {
-    "connecting": ("◌", "yellow"),
-    "connected": ("●", "green"),
-    "lost": ("✖", "bold red"),
-    "closed": ("○", "dim"),
-}
 SEPARATOR = ("  │  ", "grey42")
 
 
@@ -93,9 +87,14 @@ def trend_text(survivals: Sequence[int], max_steps: int | None) -> Text:
     return text
 
 
-def stats_text(stats: dict[str, Any] | None) -> Text:
-    """The trainer's latest figures, or a hint that none came (checkpoints, replays)."""
+def stats_text(stats: dict[str, Any] | None, training: bool = False, ended: bool = False) -> Text:
+    """The trainer's latest figures; before any, what to expect: a ``training`` source
+    sends them every few seconds (unless it has ``ended``), a checkpoint or a replay never."""
     if stats is None:
+        if training and not ended:
+            return Text("training figures: the first come within seconds", "dim")
+        if training:
+            return Text("no training figures came before the stream ended", "dim")
         return Text("no training figures from this source", "dim")
     text = Text("training  ", "bold")
     text.append(f"{stats['episodes']:,} episodes · ")
@@ -121,24 +120,46 @@ class StatusLine:
     skipped: int
     finished: bool
     end_reason: str | None = None
+    showing: bool = False
+    """Whether an episode is on screen."""
+    at_end: bool = False
+    """Whether its last step is shown with nothing queued: playback has caught up."""
+    retrying: bool = False
+    """Whether the connection was lost before (so connecting again is a retry)."""
+    notice: str = ""
+    """Why the last key did nothing, until the next key."""
+
+
+def viewer_state(status: StatusLine) -> tuple[str, str]:
+    """The one thing the viewer is doing, as ``(label, style)``: connecting, waiting for
+    the first episode, playing, paused, stream ended, or disconnected (and retrying)."""
+    if status.connection == "lost":
+        retry = "" if status.finished else ", retrying"
+        return f"✖ disconnected{retry}: {status.detail}", "bold red"
+    if status.connection == "connecting":
+        return ("◌ reconnecting…" if status.retrying else "◌ connecting…"), "yellow"
+    reason = f" ({status.end_reason})" if status.end_reason else ""
+    if not status.showing:
+        if status.finished:
+            return f"■ stream ended before any episode{reason}", "bold magenta"
+        return "◌ waiting for the first episode…", "yellow"
+    if status.finished and status.at_end:
+        return f"■ stream ended{reason}: no more episodes", "bold magenta"
+    ended = f" · stream ended{reason}" if status.finished else ""  # steps are left to play
+    if status.playing:
+        return f"▶ playing{ended}", "bold green"
+    return f"❚❚ paused{ended}", "bold yellow"
 
 
 def status_text(status: StatusLine) -> Text:
-    """Connection, playback, speed, queue and drops, with the end of the stream if reached."""
-    symbol, style = CONNECTION_STYLES.get(status.connection, ("?", "bold"))
-    text = Text.assemble((f"{symbol} {status.connection}", style))
-    if status.detail:
-        text.append(f": {status.detail}", style)
-    text.append(*SEPARATOR)
-    text.append(*(("▶ playing", "bold green") if status.playing else ("❚❚ paused", "bold yellow")))
+    """The viewer's state, speed, queue and drops, then why the last key did nothing."""
+    text = Text.assemble(viewer_state(status))
     text.append(*SEPARATOR).append(f"{status.speed:g} steps/s")
     text.append(*SEPARATOR).append(f"{status.queued} queued")
     dropped = status.stream_dropped + status.skipped
     text.append(*SEPARATOR).append(f"dropped {dropped}", "bold red" if dropped else "")
     if dropped:
         text.append(f" (stream {status.stream_dropped}, skipped {status.skipped})", "dim")
-    if status.finished:
-        label = "no more episodes" if status.queued == 0 else "source ended"
-        reason = f" ({status.end_reason})" if status.end_reason else ""
-        text.append(*SEPARATOR).append(label + reason, "bold magenta")
+    if status.notice:
+        text.append(*SEPARATOR).append(status.notice, "bold yellow")
     return text

@@ -242,7 +242,9 @@ def format_recordings(rows: list[dict[str, Any]], run_dir: str | Path) -> str:
 
 def run_watched(options: Any, *, port: int, speed: float) -> Any:
     """``hamlet run PACK --watch``: training in a background thread, the viewer in front;
-    closing the viewer stops training (with a final checkpoint, as Ctrl-C does)."""
+    closing the viewer (``q``) stops training with a final checkpoint, as Ctrl-C does,
+    but as a normal end: the result says ``stopped``, not ``interrupted``."""
+    import dataclasses
     import threading
 
     from hamlet.runtime.runs.runner import run_training
@@ -270,4 +272,7 @@ def run_watched(options: Any, *, port: int, speed: float) -> Any:
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["result"]
+    result = outcome["result"]
+    if result.interrupted:  # the viewer closed before the budget was spent
+        result = dataclasses.replace(result, interrupted=False, stopped=True)
+    return result

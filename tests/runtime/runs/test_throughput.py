@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 
 import pytest
@@ -55,6 +56,11 @@ def test_the_progress_display_shows_rates_and_phases(tiny, tmp_path, every_episo
     run_training(RunOptions(pack=tiny, episodes=8, out=tmp_path), on_episodes=progress)
     lines = out.getvalue().splitlines()
     assert any("agent-steps/s" in line and "grad-steps/s" in line for line in lines)
+    timed = [
+        re.search(r"^episode (\d+)/8 \| ([\dhms]+)(?: ETA ([\dhms]+))? \|", line) for line in lines
+    ]
+    assert all(timed[::2]), lines[::2]  # every first line: elapsed time, then the ETA
+    assert any(m[3] is not None for m in timed[::2]), "no ETA once episodes ended"
     phase_lines = [line for line in lines if line.startswith("act ")]
     assert phase_lines and all(
         [word for word in line.split() if not word.endswith("%")] == list(PHASES)
@@ -65,8 +71,9 @@ def test_the_progress_display_shows_rates_and_phases(tiny, tmp_path, every_episo
 def test_run_json_prints_progress_lines_then_the_result(tiny, tmp_path, capsys, every_episode):
     code = main(["run", str(tiny), "--episodes", "6", "--out", str(tmp_path), "--json"])
     assert code == 0
-    out = capsys.readouterr().out.splitlines()
-    records = [json.loads(line) for line in out]  # every line is JSON
+    captured = capsys.readouterr()
+    assert captured.err.startswith("run directory: ")  # first, before any training
+    records = [json.loads(line) for line in captured.out.splitlines()]  # every line is JSON
     progress, result = records[:-1], records[-1]
     assert progress, "no progress line"
     assert result["status"] == "finished" and result["episodes"] == 6
@@ -75,6 +82,7 @@ def test_run_json_prints_progress_lines_then_the_result(tiny, tmp_path, capsys, 
     assert set(last["phases"]) == set(PHASES)
     assert sum(last["phases"].values()) == pytest.approx(1.0)
     assert last["agent_steps_per_s"] > 0
+    assert last["elapsed_s"] > 0 and last["eta_s"] == 0.0  # the budget is spent
 
 
 def test_run_json_refuses_quiet_and_watch(tiny, tmp_path, capsys):

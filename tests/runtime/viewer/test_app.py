@@ -224,7 +224,7 @@ def test_a_lost_connection_shows_in_the_status_line(drive, messages):
 
     async def scenario(pilot):
         assert app.connection == "lost"
-        assert "✖ lost: server went away" in shown(app, "status")
+        assert shown(app, "status").startswith("✖ disconnected: server went away")
 
     drive(app, scenario)
 
@@ -239,7 +239,7 @@ def test_a_failing_source_shows_instead_of_crashing(drive, messages):
 
     async def scenario(pilot):
         assert app.episode is messages[1] and app.is_running
-        assert "lost: ConnectionResetError: peer closed" in shown(app, "status")
+        assert shown(app, "status").startswith("✖ disconnected: ConnectionResetError: peer closed")
 
     drive(app, scenario)
 
@@ -249,7 +249,8 @@ def test_the_end_of_the_source_shows(drive, messages):
 
     async def scenario(pilot):
         assert app.finished and app.queued == 0
-        assert "no more episodes (interrupted)" in shown(app, "status")
+        # steps of the last episode are still to play: paused, and the stream is over
+        assert shown(app, "status").startswith("❚❚ paused · stream ended (interrupted)")
 
     drive(app, scenario)
 
@@ -263,3 +264,44 @@ def test_episodes_without_a_hello_still_play(drive, messages):
         assert app.step_index == 1 and "@" in shown(app, "grid")
 
     drive(app, scenario)
+
+
+def test_keys_that_cannot_act_say_why_until_the_next_key(drive, messages):
+    app = viewer(messages, live=False)
+    last = messages[-1]
+
+    async def scenario(pilot):
+        for _ in range(len(messages) - 2):
+            await pilot.press("n")
+        assert app.episode is last and app.queued == 0
+        await pilot.press("n")
+        assert "n: no episode is waiting; the stream has ended" in shown(app, "status")
+        while app.step_index < last["survival"] - 1:
+            await pilot.press("s")
+        assert "n: no episode" not in shown(app, "status")  # the next key cleared it
+        await pilot.press("s")
+        assert "s: this is the episode's last step; the stream has ended" in shown(app, "status")
+        assert "■ stream ended" in shown(app, "status")
+        await pilot.press("space")
+        assert not app.playing and "nothing left to play" in shown(app, "status")
+
+    drive(app, scenario)
+
+
+def test_a_training_source_promises_its_figures_a_replay_does_not(drive, messages):
+    app = viewer(messages)  # the synthetic stream says hello as a training run
+
+    async def scenario(pilot):
+        await pilot.pause()
+        # this finite stream ended before any figures came (stats_text covers the wait)
+        assert shown(app, "stats") == "no training figures came before the stream ended"
+
+    drive(app, scenario)
+    replay = [{**messages[0], "source": "replay"}, *messages[1:]]
+    app = viewer(replay)
+
+    async def scenario_replay(pilot):
+        await pilot.pause()
+        assert shown(app, "stats") == "no training figures from this source"
+
+    drive(app, scenario_replay)

@@ -133,14 +133,47 @@ def test_stats_line(make_messages):
     text = stats_text(stats).plain
     assert "42 episodes" in text and "1,234 agent-steps/s" in text
     assert "loss 0.0123" in text and "recent survival 87.5" in text
-    assert "no training figures" in stats_text(None).plain
+    assert stats_text(None).plain == "no training figures from this source"
+    waiting = stats_text(None, training=True).plain
+    assert waiting == "training figures: the first come within seconds"
+    ended = stats_text(None, training=True, ended=True).plain
+    assert ended == "no training figures came before the stream ended"
 
 
 def test_status_line_adds_stream_drops_and_skips():
-    status = StatusLine("lost", "server went away", False, 0.5, 3, 3, 2, False)
+    status = StatusLine("connected", "", False, 0.5, 3, 3, 2, False, showing=True)
     text = status_text(status).plain
-    assert "✖ lost: server went away" in text
     assert "❚❚ paused" in text and "0.5 steps/s" in text and "3 queued" in text
     assert "dropped 5 (stream 3, skipped 2)" in text
-    done = dataclasses.replace(status, queued=0, finished=True, end_reason="completed")
-    assert "no more episodes (completed)" in status_text(done).plain
+
+
+@pytest.mark.parametrize(
+    ("changes", "label"),
+    [
+        ({"connection": "connecting"}, "◌ connecting…"),
+        ({"connection": "connecting", "retrying": True}, "◌ reconnecting…"),
+        ({"connection": "lost", "detail": "refused"}, "✖ disconnected, retrying: refused"),
+        ({"connection": "lost", "detail": "gone", "finished": True}, "✖ disconnected: gone"),
+        ({}, "◌ waiting for the first episode…"),
+        ({"showing": True, "playing": True}, "▶ playing"),
+        ({"showing": True}, "❚❚ paused"),
+        ({"showing": True, "playing": True, "finished": True}, "▶ playing · stream ended"),
+        (
+            {"showing": True, "playing": True, "finished": True, "at_end": True,
+             "end_reason": "completed"},
+            "■ stream ended (completed): no more episodes",
+        ),
+        ({"finished": True, "connection": "closed"}, "■ stream ended before any episode"),
+    ],
+)  # fmt: skip
+def test_the_status_line_tells_the_one_state_the_viewer_is_in(changes, label):
+    base = StatusLine("connected", "", False, 10.0, 0, 0, 0, False)
+    text = status_text(dataclasses.replace(base, **changes)).plain
+    assert text.startswith(label + "  │  10 steps/s")
+    others = ("▶ playing", "❚❚ paused", "connecting", "disconnected", "waiting", "ended")
+    assert not [other for other in others if other in text and other not in label]
+
+
+def test_a_notice_says_why_a_key_did_nothing():
+    status = StatusLine("connected", "", True, 10.0, 0, 0, 0, False, showing=True, notice="n: x")
+    assert status_text(status).plain.endswith("│  n: x")

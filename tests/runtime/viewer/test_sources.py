@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 
 from hamlet.runtime import HamletModel
 from hamlet.runtime.cli import main
-from hamlet.runtime.runs import RunOptions, run_training
+from hamlet.runtime.runs import RunOptions, read_state, run_training
 from hamlet.runtime.telemetry import EpisodeQueue, StreamServer, websocket_source
 from hamlet.runtime.viewer import ViewerApp
 from hamlet.runtime.viewer.watch import (
@@ -112,3 +113,29 @@ def test_the_viewer_follows_a_live_training_run(tmp_path):
     trainer.join(60)
     assert app.world is not None and app.episode is not None
     assert app.episode["episode"] <= 7 and app.connection == "closed"
+
+
+def test_q_in_the_viewer_of_run_watch_ends_the_run_cleanly_with_status_0(
+    tmp_path, monkeypatch, capsys
+):
+    """``hamlet run --watch``, then ``q`` once an episode shows: the run saves a final
+    checkpoint, says it stopped (not interrupted) and how to go on, and exits 0."""
+
+    def run_until_q(app: ViewerApp) -> None:
+        async def main():
+            async with app.run_test(size=(80, 24)) as pilot:
+                while app.episode is None:
+                    await pilot.pause(0.01)
+                await pilot.press("q")
+
+        asyncio.run(main())
+
+    monkeypatch.setattr(ViewerApp, "run", run_until_q)
+    argv = ["run", str(tiny_pack(tmp_path)), "--watch", "--episodes", "100000"]
+    assert main([*argv, "--out", str(tmp_path / "runs")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("stopped from the viewer at episode ")
+    assert "hamlet run --resume " in lines[0] and lines[1].startswith("run directory: ")
+    run_dir = Path(lines[1].removeprefix("run directory: "))
+    assert read_state(run_dir / "metrics.sqlite")["status"] == "interrupted"  # resumable
+    assert list((run_dir / "checkpoints").glob("checkpoint_ep*.pt"))
