@@ -1,10 +1,14 @@
-"""Exploration schedules: epsilon, and the weight of the intrinsic (novelty) reward."""
+"""Exploration schedules: epsilon (and the entropy of the policy it gives), and the
+weight of the intrinsic (novelty) reward."""
 
 from __future__ import annotations
 
 import statistics
 from collections import deque
 from typing import Any
+
+import torch
+from torch import Tensor
 
 from hamlet.schemas.pack import Epsilon, Intrinsic
 
@@ -35,6 +39,7 @@ class EpsilonSchedule:
         self.episodes = 0
         self.progress = 0.0
         self.value = config.start
+        self._table: tuple[float, Tensor] | None = None
 
     def episode_done(self) -> None:
         self.episodes += 1
@@ -55,6 +60,15 @@ class EpsilonSchedule:
         else:
             self.value = start + (floor - start) * progress / fraction
 
+    def entropy_table(self, actions: int, device: torch.device) -> Tensor:
+        """:func:`policy_entropy` at this epsilon for every count of valid actions, 0 to
+        ``actions``: made again only when epsilon moves (at most :attr:`STEPS` times along
+        a budget, or once per episode with ``decay``)."""
+        if self._table is None or self._table[0] != self.value:
+            counts = torch.arange(actions + 1, device=device)
+            self._table = (self.value, policy_entropy(self.value, counts))
+        return self._table[1]
+
     def state_dict(self) -> dict[str, Any]:
         return {"value": self.value, "episodes": self.episodes, "progress": self.progress}
 
@@ -62,6 +76,21 @@ class EpsilonSchedule:
         self.value = float(state["value"])
         self.episodes = int(state["episodes"])
         self.progress = float(state.get("progress", 0.0))
+
+
+def policy_entropy(epsilon: float, valid: Tensor) -> Tensor:
+    """Normalised entropy of the acting policy over ``valid`` actions (a count per row).
+
+    The policy is epsilon-greedy: the greedy action with probability
+    ``1 - epsilon + epsilon / n``, each other valid action ``epsilon / n``. Unlike the
+    entropy of softmax(Q) that the original used, it does not depend on the scale of
+    the Q-values (townlet-facts §6.4), which made its gate impossible to pass.
+    """
+    n = valid.clamp(min=2).float()
+    greedy = 1.0 - epsilon + epsilon / n
+    other = epsilon / n
+    entropy = -(greedy * torch.log(greedy) + (n - 1) * other * torch.log(other.clamp(min=1e-12)))
+    return entropy / torch.log(n)
 
 
 class IntrinsicWeight:

@@ -119,7 +119,6 @@ class Trainer:
         self._episode_entropy = torch.zeros(num_agents, device=self.device)
         self._pairs = InteractionPairs(self.world.vocabulary, num_agents, self.device)
         self._mask = self.world.action_mask()
-        self._entropy_at: tuple[float, Tensor] | None = None
         self._stats: dict[str, Tensor] = {}
         self.recorder: EpisodeRecorder | None = None
         """Records one agent's steps for viewers and recordings (set by the runner)."""
@@ -146,7 +145,8 @@ class Trainer:
             noise=bool(model.module.noisy),
         )
         actions = acted["actions"]
-        self._episode_entropy += self._entropy_table().take(mask.sum(-1))
+        entropy = self.epsilon.entropy_table(self.model.num_actions, self.device)
+        self._episode_entropy += entropy.take(mask.sum(-1))
         phases.lap("act")
 
         # --- the world moves --------------------------------------------------------
@@ -200,15 +200,6 @@ class Trainer:
         """The last gradient step's loss and gradient norm (read from the device only
         when asked: at the end of an episode, for the metrics and the display)."""
         return {name: float(value) for name, value in self._stats.items()}
-
-    def _entropy_table(self) -> Tensor:
-        """:func:`_policy_entropy` for every count of valid actions, at this epsilon
-        (which changes only when an episode ends)."""
-        epsilon = self.epsilon.value
-        if self._entropy_at is None or self._entropy_at[0] != epsilon:
-            counts = torch.arange(self.model.num_actions + 1, device=self.device)
-            self._entropy_at = (epsilon, _policy_entropy(epsilon, counts))
-        return self._entropy_at[1]
 
     def _close(self, ended: Tensor, result: Any) -> list[Episode]:
         episodes = []
@@ -392,21 +383,6 @@ class Trainer:
         self._pairs.load_state_dict(state)
         self._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
         self._mask = self.world.action_mask()
-
-
-def _policy_entropy(epsilon: float, valid: Tensor) -> Tensor:
-    """Normalised entropy of the acting policy over ``valid`` actions (a count per row).
-
-    The policy is epsilon-greedy: the greedy action with probability
-    ``1 - epsilon + epsilon / n``, each other valid action ``epsilon / n``. Unlike the
-    entropy of softmax(Q) that the original used, it does not depend on the scale of
-    the Q-values (townlet-facts §6.4), which made its gate impossible to pass.
-    """
-    n = valid.clamp(min=2).float()
-    greedy = 1.0 - epsilon + epsilon / n
-    other = epsilon / n
-    entropy = -(greedy * torch.log(greedy) + (n - 1) * other * torch.log(other.clamp(min=1e-12)))
-    return entropy / torch.log(n)
 
 
 def _with_transition(episode: Episode, transition: Transition | None) -> Episode:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import torch
 
 from hamlet.runtime import HamletModel
-from hamlet.runtime.learning.trainer import Trainer, _policy_entropy
+from hamlet.runtime.learning.exploration import policy_entropy
+from hamlet.runtime.learning.trainer import Trainer
 from hamlet.schemas import load_pack
 
 from ..conftest import tiny_pack
@@ -48,7 +49,7 @@ def test_every_transition_of_every_agent_is_stored(tmp_path):
 
 def test_policy_entropy_is_scale_free_and_falls_with_epsilon():
     valid = torch.tensor([[True, True, True, True, True, False]]).sum(-1)
-    values = [float(_policy_entropy(e, valid)) for e in (1.0, 0.5, 0.1, 0.0)]
+    values = [float(policy_entropy(e, valid)) for e in (1.0, 0.5, 0.1, 0.0)]
     assert values[0] == 1.0 and values == sorted(values, reverse=True) and values[-1] == 0.0
 
 

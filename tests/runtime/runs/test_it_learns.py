@@ -26,12 +26,9 @@ MARGIN = 1.3
 def test_the_smallest_pack_learns_to_outlive_the_baselines(seed, tmp_path):
     result = run_training(RunOptions(pack=PACK, seed=seed, agent_steps=AGENT_STEPS, out=tmp_path))
     model = HamletModel.load(sorted((result.run_dir / "checkpoints").glob("model_ep*.pt"))[-1])
-    layout = model.metadata["affordance_layout"]
-    scores = {
-        s.policy: s.mean_survival
-        for s in evaluate(model, load_pack(PACK), episodes=100, layout=layout)
-    }
-    untrained = HamletModel.from_spec(load_pack(PACK).directory / "brain.yaml", seed=seed)
-    before = evaluate(untrained, load_pack(PACK), episodes=100, layout=layout, baselines=False)
+    layout, pack = model.metadata["affordance_layout"], load_pack(PACK)
+    scores = {s.policy: s.mean_survival for s in evaluate(model, pack, episodes=100, layout=layout)}
+    untrained = HamletModel.from_spec(pack.directory / "brain.yaml", seed=seed)
+    before = evaluate(untrained, pack, episodes=100, layout=layout, baselines=False)
     assert scores["greedy"] > MARGIN * scores["always-WAIT"], scores
     assert scores["greedy"] > before[0].mean_survival, (scores, before[0].mean_survival)
