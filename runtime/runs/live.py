@@ -20,6 +20,9 @@ from hamlet.runtime.telemetry.streaming import StreamServer
 
 from .metrics import MetricsDB
 
+EVALUATIONS_SHOWN = 50
+"""Evaluations sent with each stats message: the latest, enough for a chart's width."""
+
 
 class Live:
     """Agent 0 watched: its episodes streamed (``stream``) and the chosen ones recorded
@@ -46,6 +49,7 @@ class Live:
             keep=self.writer is not None,
         )
         self.survival: deque[int] = deque(maxlen=100)
+        self.evaluations: deque[dict[str, float]] = deque(maxlen=EVALUATIONS_SHOWN)
         self.last_stats = (time.perf_counter(), trainer.env_steps)
         if stream is not None:
             hello = hello_message(
@@ -70,23 +74,34 @@ class Live:
             self.survival.extend(e.steps for e in episodes)
             self._stats()
 
-    def _stats(self) -> None:
+    def evaluated(self, row: dict[str, float | int]) -> None:
+        """A greedy evaluation of the learning curve: the viewers draw it over the
+        training episodes (every stats message carries the latest few, so a viewer that
+        joins late sees the curve so far)."""
+        if self.stream is not None:
+            point = {"episode": int(row["episode"]), "survival": float(row["mean_survival"])}
+            self.evaluations.append(point)
+            self._stats(now=True)  # news: the viewers need not wait for the next second
+
+    def _stats(self, now: bool = False) -> None:
+        """Publish the training figures, at most once a second unless ``now``."""
         trainer, (since, steps) = self.trainer, self.last_stats
-        now = time.perf_counter()
-        if now - since < 1.0:
+        clock = time.perf_counter()
+        if clock - since < 1.0 and not now:
             return
-        self.last_stats = (now, trainer.env_steps)
+        self.last_stats = (clock, trainer.env_steps)
         assert self.stream is not None
         self.stream.publish_stats({
             "episodes": trainer.episodes_done,
             "env_steps": trainer.env_steps,
             "agent_steps": trainer.env_steps * trainer.num_agents,
             "agent_steps_per_second": (trainer.env_steps - steps) * trainer.num_agents
-            / (now - since),
+            / max(clock - since, 1e-9),
             "epsilon": trainer.epsilon.value,
             "stage": trainer.curriculum.stage,
             "loss": trainer.last_stats.get("loss"),
             "recent_survival": statistics.fmean(self.survival) if self.survival else None,
+            "evaluations": list(self.evaluations),
             "time": time.time(),
         })  # fmt: skip
 

@@ -183,6 +183,11 @@ def _train(
     progress = _Progress(db)
     phases.restart_window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
 
+    def evaluate() -> None:
+        """A point of the learning curve, in the run's database and the viewers' stats."""
+        with phases.counting("evaluate"):
+            live.evaluated(curve.evaluate(clock.elapsed()))
+
     def budget_left() -> bool:
         """Tells the trainer how far the run is through its budget: whichever of
         episodes, agent-steps and time ends it first (epsilon and beta follow that)."""
@@ -199,8 +204,7 @@ def _train(
         try:
             with _graceful_interrupt():
                 if curve.due():  # the untrained network: where the curve starts
-                    with phases.counting("evaluate"):
-                        curve.evaluate(clock.elapsed())
+                    evaluate()
                 while budget_left():
                     finished = trainer.step()
                     if not finished:
@@ -217,8 +221,7 @@ def _train(
                     if on_episodes is not None:
                         on_episodes(trainer, finished)
                     if curve.due():
-                        with phases.counting("evaluate"):
-                            curve.evaluate(clock.elapsed())
+                        evaluate()
                     progress.report(trainer, clock)
                     if stop is not None and stop.is_set():  # the episodes above are kept
                         raise KeyboardInterrupt
@@ -226,8 +229,7 @@ def _train(
                         save(clock)
                         last_saved = trainer.episodes_done
                 if curve.enabled and curve.last != trainer.episodes_done:
-                    with phases.counting("evaluate"):  # where the curve ends
-                        curve.evaluate(clock.elapsed())
+                    evaluate()  # where the curve ends
         except KeyboardInterrupt:
             interrupted = True
             log.info("interrupted at episode %d", trainer.episodes_done)

@@ -13,22 +13,30 @@ from collections.abc import AsyncIterable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Sparkline, Static
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
 
-from .model import Episode, World
-from .panels import StatusLine, info_text, stats_text, status_text, trend_text
+from .chart import survival_chart
+from .layout import Layout, plan_layout
+from .model import Episode, World, evaluation_points
+from .panels import (
+    StatusLine,
+    info_line,
+    info_text,
+    stats_text,
+    status_text,
+    trend_text,
+)
 from .playback import MAX_SPEED, MIN_SPEED, Playback, clamp_speed
-from .render import grid_text, legend_text, meters_text, meters_width, q_text, q_width
+from .render import grid_text, legend_text, meters_text, q_text
 
 FRAME_RATE = 30.0  # redraws per second at most; faster speeds move several steps a frame
-TREND_LENGTH = 100
-TOWN_MIN_WIDTH = 24
-BODY_MIN_HEIGHT = 14
+TREND_LENGTH = 400  # episodes the survival chart keeps: one a column, wider than any screen
 CONNECTION_STATES = ("connecting", "connected", "lost", "closed")
 PANEL_TITLES = {
     "town": "Town",
@@ -38,6 +46,28 @@ PANEL_TITLES = {
     "trend-panel": "Survival",
 }
 WAITING = "waiting for the first episode…"
+LAID_OUT = ("body", "town", "middle", "legend", "info", "info-line", "trend-panel")
+
+
+class SurvivalChart(Widget):
+    """The survival chart, drawn to whatever size the layout gives it."""
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.training: list[tuple[int, int]] = []
+        self.evaluations: list[tuple[int, float]] = []
+        self.cap = 1
+
+    def show(
+        self, training: list[tuple[int, int]], evaluations: list[tuple[int, float]], cap: int
+    ) -> None:
+        self.training, self.evaluations, self.cap = training, evaluations, cap
+        self.refresh()
+
+    def render(self) -> Text:
+        return survival_chart(
+            self.training, self.evaluations, self.cap, self.size.width, self.size.height
+        )
 
 
 class ViewerApp(App[None]):
@@ -76,7 +106,9 @@ class ViewerApp(App[None]):
         self._playback = Playback(live=live)
         self._world: World | None = None
         self._stats: dict[str, Any] | None = None
-        self._survivals: deque[int] = deque(maxlen=TREND_LENGTH)
+        self._survivals: deque[tuple[int, int]] = deque(maxlen=TREND_LENGTH)
+        self._evaluations: list[tuple[int, float]] = []
+        self._layout: Layout | None = None
         self._connection = "connecting"
         self._detail = ""
         self._retrying = False
@@ -88,6 +120,9 @@ class ViewerApp(App[None]):
         self._carry = 0.0
         self._drawn_episode: Episode | None = None
         self._widgets: dict[str, Static] = {}
+        self._boxes: dict[str, Widget] = {}
+        """What :meth:`_apply_layout` sizes and shows, found once at mount."""
+        self._chart = SurvivalChart(id="trend")
         self._shown: dict[str, Text] = {}
         if title:
             self.title = title
@@ -136,6 +171,11 @@ class ViewerApp(App[None]):
         return self._connection
 
     @property
+    def evaluations(self) -> list[tuple[int, float]]:
+        """``(episode, mean survival)`` of the greedy evaluations the latest stats gave."""
+        return list(self._evaluations)
+
+    @property
     def finished(self) -> bool:
         """Whether the source has no more episodes to give."""
         return self._finished
@@ -153,9 +193,10 @@ class ViewerApp(App[None]):
                 yield Static(id="qvalues", classes="panel")
             yield Static(id="info", classes="panel")
         with Vertical(id="trend-panel", classes="panel"):
-            yield Sparkline([], id="trend")
+            yield self._chart
             yield Static(id="trend-caption")
             yield Static(id="stats")
+        yield Static(id="info-line")
         yield Static(id="status")
         yield Footer()
 
@@ -165,6 +206,9 @@ class ViewerApp(App[None]):
         for widget in self.query(Static):
             if widget.id:
                 self._widgets[widget.id] = widget
+        self._boxes = {name: self.query_one(f"#{name}") for name in LAID_OUT}
+        self._boxes["header"] = self.query_one(Header)
+        self._apply_layout()
         self._restart_timer()
         self._draw_trend()
         self._draw_status()
@@ -218,14 +262,16 @@ class ViewerApp(App[None]):
         episode = Episode(message)
         if self._world is None:
             self._set_world(World.infer(message))
-        self._survivals.append(episode.survival)
+        self._survivals.append((episode.number, episode.survival))
         self._draw_trend()
         if self._playback.add(episode):
             self._draw_step()
 
     def _on_stats(self, message: dict[str, Any]) -> None:
         self._stats = message
+        self._evaluations = evaluation_points(message)
         self._show("stats", stats_text(message))
+        self._draw_trend()
 
     def _on_end(self, message: dict[str, Any]) -> None:
         self._finished = True
@@ -239,17 +285,40 @@ class ViewerApp(App[None]):
             self._retrying = self._retrying or state == "lost"
 
     def _set_world(self, world: World) -> None:
-        """Adopt a world; size the town to its grid and the bars to the longest names.
-
-        Borders and padding take 4 columns and 2 rows of each panel; the survival trend
-        below gets whatever height is left.
-        """
+        """Adopt a world, and fit the panels to it and to the terminal."""
         self._world = world
-        town_height = world.grid_size + 1 + (1 + len(world.symbols)) + 2
-        bars_height = len(world.meters) + 2 + len(world.actions) + 2
-        self.query_one("#body").styles.height = max(town_height, bars_height, BODY_MIN_HEIGHT)
-        self.query_one("#town").styles.width = max(TOWN_MIN_WIDTH, 2 * world.grid_size - 1 + 4)
-        self.query_one("#middle").styles.width = max(meters_width(world), q_width(world)) + 4
+        self._apply_layout()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        """Size and show the panels as :func:`.layout.plan_layout` says for this terminal
+        (the town to its grid, the bars to the longest names, the rest to what is left)."""
+        if self._world is None:
+            return
+        layout = plan_layout(self._world, self.size.width, self.size.height)
+        if layout == self._layout or not self._boxes:  # not mounted yet: on_mount lays out
+            return
+        old, self._layout = self._layout, layout
+        box = self._boxes
+        box["body"].styles.height = layout.body_height
+        box["town"].styles.width = layout.town_width
+        box["middle"].styles.width = layout.middle_width
+        box["legend"].styles.margin = (layout.legend_gap, 0, 0, 0)
+        box["info"].display = layout.info_panel
+        box["info-line"].display = not layout.info_panel
+        box["header"].display = layout.header
+        panel = box["trend-panel"]
+        panel.set_class(not layout.chart, "-collapsed")
+        panel.styles.height = "1fr" if layout.chart else layout.trend_height
+        panel.display = layout.trend_height > 0
+        if old is None or (old.legend_columns, old.info_panel) != (
+            layout.legend_columns,
+            layout.info_panel,
+        ):
+            self._drawn_episode = None  # the legend and the episode figures move
+            self._draw_step()
 
     # playback
 
@@ -354,13 +423,17 @@ class ViewerApp(App[None]):
             return
         step = episode.step(self._playback.step_index)
         layout = episode is not self._drawn_episode
+        columns = self._layout.legend_columns if self._layout else 1
         if layout:
             self._drawn_episode = episode
-            self._show("legend", legend_text(world, episode))
+            self._show("legend", legend_text(world, episode, columns))
         self._show("grid", grid_text(world, episode, step), layout=layout)
         self._show("meters", meters_text(world, step), layout=layout)
         self._show("qvalues", q_text(world, step), layout=layout)
-        self._show("info", info_text(world, episode, step), layout=layout)
+        if self._layout is None or self._layout.info_panel:
+            self._show("info", info_text(world, episode, step), layout=layout)
+        else:
+            self._show("info-line", info_line(world, episode, step), layout=False)
 
     def _show(self, widget_id: str, text: Text, layout: bool = True) -> None:
         """Put ``text`` in a widget, unless it already shows exactly that: every update
@@ -371,14 +444,15 @@ class ViewerApp(App[None]):
         self._widgets[widget_id].update(text, layout=layout)
 
     def _draw_trend(self) -> None:
-        trend = self.query_one("#trend", Sparkline)
-        trend.data = list(self._survivals)
-        trend.styles.width = max(len(self._survivals), 1)  # one column per episode
-        max_steps = self._world.max_steps if self._world else None
-        self._show("trend-caption", trend_text(list(self._survivals), max_steps))
+        max_steps = self._world.max_steps if self._world else 1
+        training = list(self._survivals)
+        self._chart.show(training, self._evaluations, max_steps)
+        evaluation = self._evaluations[-1] if self._evaluations else None
+        caption = trend_text([s for _, s in training], max_steps, evaluation)
+        self._show("trend-caption", caption)
         if self._stats is None:
-            training = self._world is not None and self._world.source == "training"
-            self._show("stats", stats_text(None, training, self._finished))
+            training_source = self._world is not None and self._world.source == "training"
+            self._show("stats", stats_text(None, training_source, self._finished))
 
     def _draw_status(self) -> None:
         dropped = self._stats["dropped"] if self._stats else {}

@@ -138,3 +138,15 @@ class Episode:
 def _column_entry(column: list[Any] | None, index: int) -> Any:
     """A nullable column (temporal worlds only) read at ``index``."""
     return None if column is None else column[index]
+
+
+def evaluation_points(stats: dict[str, Any]) -> list[tuple[int, float]]:
+    """``(episode, mean survival)`` of a ``stats`` message's evaluations, oldest first;
+    entries that are not of that shape are left out (the chart draws what it can)."""
+    points = []
+    for entry in stats.get("evaluations") or ():
+        try:
+            points.append((int(entry["episode"]), float(entry["survival"])))
+        except (TypeError, KeyError, ValueError):
+            continue
+    return points

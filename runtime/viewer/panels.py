@@ -58,6 +58,25 @@ def info_text(world: World, episode: Episode, step: Step) -> Text:
     return text
 
 
+def info_line(world: World, episode: Episode, step: Step) -> Text:
+    """The Episode panel in one line, for a terminal too narrow for the panel: the same
+    figures, shortest first lost off the right edge."""
+    message = episode.message
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("Episode ", "bold").append(f"{episode.number}", "bold")
+    text.append(f" · step {step.index + 1}/{episode.length}")
+    reward = step.cumulative_reward
+    text.append(" · reward ").append(f"{reward:+.2f}", _sign_style(reward))
+    text.append(f" · ε {step.epsilon:.2f} · stage {message['stage']}/{world.stages}")
+    if step.time_of_day is not None:
+        text.append(" · ").append(f"{step.time_of_day:02d}:00", "bold")
+    if step.index == episode.last_index:
+        text.append(" · ").append(*_outcome(message["outcome"]))
+    text.append(f" · ({step.position[0]}, {step.position[1]})", "dim")
+    text.append("".join(_standing_on(episode, step)), "dim")
+    return text
+
+
 def _standing_on(episode: Episode, step: Step) -> tuple[str, ...]:
     """`` on Bed`` when the agent stands on an affordance."""
     names = [name for name, cell in episode.affordances.items() if cell == step.position]
@@ -74,16 +93,24 @@ def _outcome(outcome: str) -> tuple[str, str]:
     return outcome.replace("_", " "), styles.get(outcome, "bold")
 
 
-def trend_text(survivals: Sequence[int], max_steps: int | None) -> Text:
-    """The caption of the survival sparkline: how many episodes, the latest and the best."""
+def trend_text(
+    survivals: Sequence[int],
+    max_steps: int | None,
+    evaluation: tuple[int, float] | None = None,
+) -> Text:
+    """The chart's caption: what its marks are, the latest and best survival, and the
+    latest greedy evaluation (collapsed to this line, it is the whole chart)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     if not survivals:
-        return Text("survival trend: waiting for the first episode", "dim")
-    count = f"{len(survivals)} episode" + ("s" if len(survivals) > 1 else "")
-    text = Text(f"survival of the last {count}", "dim")
+        return text.append("survival: waiting for the first episode", "dim")
+    text.append("█", "green").append(" survival", "dim")
     text.append("  latest ").append(str(survivals[-1]), "bold")
     text.append("  best ").append(str(max(survivals)), "bold")
     if max_steps:
-        text.append(f"  (of {max_steps})", "dim")
+        text.append(f" of {max_steps}", "dim")
+    if evaluation is not None:
+        text.append("   ◆", "bold bright_magenta").append(" greedy eval", "dim")
+        text.append(f" {evaluation[1]:.1f}", "bold").append(f" (ep {evaluation[0]})", "dim")
     return text
 
 
@@ -92,11 +119,13 @@ def stats_text(stats: dict[str, Any] | None, training: bool = False, ended: bool
     sends them every few seconds (unless it has ``ended``), a checkpoint or a replay never."""
     if stats is None:
         if training and not ended:
-            return Text("training figures: the first come within seconds", "dim")
-        if training:
-            return Text("no training figures came before the stream ended", "dim")
-        return Text("no training figures from this source", "dim")
-    text = Text("training  ", "bold")
+            note = "training figures: the first come within seconds"
+        elif training:
+            note = "no training figures came before the stream ended"
+        else:
+            note = "no training figures from this source"
+        return Text(note, "dim", no_wrap=True, overflow="ellipsis")
+    text = Text("training  ", "bold", no_wrap=True, overflow="ellipsis")
     text.append(f"{stats['episodes']:,} episodes · ")
     text.append(f"{stats['agent_steps_per_second']:,.0f} agent-steps/s · ")
     loss = stats["loss"]
@@ -153,7 +182,7 @@ def viewer_state(status: StatusLine) -> tuple[str, str]:
 
 def status_text(status: StatusLine) -> Text:
     """The viewer's state, speed, queue and drops, then why the last key did nothing."""
-    text = Text.assemble(viewer_state(status))
+    text = Text.assemble(viewer_state(status), no_wrap=True, overflow="ellipsis")
     text.append(*SEPARATOR).append(f"{status.speed:g} steps/s")
     text.append(*SEPARATOR).append(f"{status.queued} queued")
     dropped = status.stream_dropped + status.skipped

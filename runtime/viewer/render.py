@@ -88,17 +88,30 @@ def _cell(
     return EMPTY, EMPTY_STYLE
 
 
-def legend_text(world: World, episode: Episode) -> Text:
-    """``symbol  name`` for the agent and each placed affordance (hello order), one a line."""
+def legend_entry_width(world: World) -> int:
+    """Characters of the widest legend entry, ``S  name``."""
+    return 3 + max(map(len, ["agent", *world.symbols]))
+
+
+def legend_text(world: World, episode: Episode, columns: int = 1) -> Text:
+    """``symbol  name`` for the agent and each placed affordance (hello order), down
+    ``columns`` columns (a short terminal gets several, so the town stays low)."""
     placed = episode.affordances
     order = [name for name in world.symbols if name in placed]
     order += sorted(name for name in placed if name not in world.symbols)
+    entries = [(AGENT, AGENT_STYLE, "agent")]
+    entries += [(affordance_symbol(world, n), affordance_style(world, n), n) for n in order]
+    rows = -(-len(entries) // max(columns, 1))
+    width = max(legend_entry_width(world), *(3 + len(name) for *_, name in entries))
     text = Text(no_wrap=True)
-    text.append(AGENT, AGENT_STYLE).append("  agent")
-    for name in order:
-        text.append("\n")
-        text.append(affordance_symbol(world, name), affordance_style(world, name))
-        text.append(f"  {name}")
+    for row in range(rows):
+        if row:
+            text.append("\n")
+        line = entries[row::rows]
+        for i, (symbol, style, name) in enumerate(line):
+            text.append(symbol, style)
+            last = i == len(line) - 1
+            text.append(f"  {name}" if last else f"  {name}".ljust(width))
     return text
 
 

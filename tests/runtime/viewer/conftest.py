@@ -111,6 +111,7 @@ def stats_message(*, episodes=42, queue=1, viewer=2):
         "stage": 2,
         "loss": 0.0123,
         "recent_survival": 87.5,
+        "evaluations": [{"episode": e, "survival": 6.0 + e / 4} for e in range(0, episodes, 10)],
         "dropped": {"queue": queue, "viewer": viewer},
         "time": 1_700_000_100.0,
     }

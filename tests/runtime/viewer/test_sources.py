@@ -103,7 +103,10 @@ def test_replay_cli_lists_and_explains(recorded_run, capsys):
 
 def test_the_viewer_follows_a_live_training_run(tmp_path):
     server = StreamServer(EpisodeQueue())
-    options = RunOptions(pack=tiny_pack(tmp_path), episodes=8, agents=2, out=tmp_path / "runs")
+    options = RunOptions(
+        pack=tiny_pack(tmp_path), episodes=8, agents=2, out=tmp_path / "runs",
+        overrides=["evaluation.every_episodes=2", "evaluation.episodes=2"],
+    )  # fmt: skip
     stop = threading.Event()
     trainer = threading.Thread(target=lambda: run_training(options, stream=server, stop=stop))
     trainer.start()
@@ -113,6 +116,9 @@ def test_the_viewer_follows_a_live_training_run(tmp_path):
     trainer.join(60)
     assert app.world is not None and app.episode is not None
     assert app.episode["episode"] <= 7 and app.connection == "closed"
+    # the learning curve's evaluations reach the chart, the last one at the run's end
+    assert app.evaluations and app.evaluations[-1][0] == 8
+    assert [e for e, _ in app.evaluations] == sorted(e for e, _ in app.evaluations)
 
 
 def test_q_in_the_viewer_of_run_watch_ends_the_run_cleanly_with_status_0(

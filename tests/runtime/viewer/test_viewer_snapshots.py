@@ -7,15 +7,22 @@ looking at the new pictures (the failure report shows both).
 
 from __future__ import annotations
 
+import pytest
+
 from hamlet.runtime.viewer import ViewerApp, iter_messages
 
 SIZE = (110, 34)
+SIZES = [(80, 24), (120, 40), (160, 50)]
+"""A default terminal (the Episode panel a line, the chart its caption), a roomy one and
+a large one: the layout adapts between them (layout.py)."""
 
 
-def test_paused_episode(snap_compare, make_messages, settled):
-    """A training stream, four steps into the first episode, paused, with stats."""
-    app = ViewerApp(iter_messages(make_messages(stats=True)), paused=True)
-    assert snap_compare(app, press=["s", "s", "s"], terminal_size=SIZE, run_before=settled)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_paused_episode(snap_compare, make_messages, settled, size):
+    """A training stream, four steps into the first episode, paused, with stats and the
+    learning curve's evaluations on the survival chart."""
+    app = ViewerApp(iter_messages(make_messages(episodes=40, stats=True)), paused=True)
+    assert snap_compare(app, press=["s", "s", "s"], terminal_size=size, run_before=settled)
 
 
 def test_temporal_episode(snap_compare, temporal_messages, settled):
@@ -32,7 +39,8 @@ def test_last_step_and_end_of_stream(snap_compare, make_messages, settled):
     assert snap_compare(app, press=["s"] * last, terminal_size=SIZE, run_before=settled)
 
 
-def test_a_real_world_episode(snap_compare, settled):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_real_world_episode(snap_compare, settled, size):
     """An episode of the real L3 town (clock, 14 affordances) played by a freshly
     initialised brain with seeded weights, recorded as training records it: the whole
     path from world to screen."""
@@ -45,4 +53,4 @@ def test_a_real_world_episode(snap_compare, settled):
     player = CheckpointPlayer(model, pack, seed=0)
     messages = [player.hello, player.play()]
     app = ViewerApp(iter_messages(messages), paused=True, live=False)
-    assert snap_compare(app, press=["s"] * 7, terminal_size=SIZE, run_before=settled)
+    assert snap_compare(app, press=["s"] * 7, terminal_size=size, run_before=settled)
