@@ -26,6 +26,8 @@ from .runs import newest_model
 
 DEFAULT_PORT = 8765
 """Where ``hamlet run --serve`` streams and ``hamlet watch`` looks, unless told."""
+DEFAULT_FPS = 10.0
+"""Frames per second of ``--gif`` and ``--mp4``: one step a frame, the viewer's speed."""
 SPEED_HELP = "viewer steps per second to start with (default 10; + and - change it)"
 
 
@@ -139,23 +141,63 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pictures(args: argparse.Namespace) -> bool:
+    """Whether the command writes pictures (--gif, --mp4) instead of opening the viewer."""
+    pictures = args.gif is not None or args.mp4 is not None
+    if args.fps is not None and not pictures:
+        args.parser.error("--fps goes with --gif or --mp4")
+    args.fps = args.fps or DEFAULT_FPS
+    return pictures
+
+
 def _watch(args: argparse.Namespace) -> int:
-    from .viewer.watch import watch_checkpoint, watch_stream
+    from .viewer.watch import record_checkpoint, watch_checkpoint, watch_stream
 
     if args.checkpoint is None:
-        used = [f"--{n}" for n in ("pack", "stage", "episodes") if getattr(args, n) is not None]
+        used = [
+            f"--{n}"
+            for n in ("pack", "stage", "episodes", "gif", "mp4", "fps")
+            if getattr(args, n) is not None
+        ]
         if used:
-            args.parser.error(f"{', '.join(used)} go with --checkpoint")
+            verb = "go" if len(used) > 1 else "goes"
+            args.parser.error(f"{', '.join(used)} {verb} with --checkpoint")
         return watch_stream(args.url, speed=args.speed)
+    if _pictures(args):
+        if args.episodes is not None:
+            args.parser.error("--gif and --mp4 record one episode: leave out --episodes")
+        return record_checkpoint(
+            newest_model(Path(args.checkpoint)), pack=args.pack, stage=args.stage,
+            epsilon=args.epsilon, seed=args.seed, gif=args.gif, mp4=args.mp4, fps=args.fps,
+        )  # fmt: skip
     return watch_checkpoint(
         newest_model(Path(args.checkpoint)), pack=args.pack, stage=args.stage,
         epsilon=args.epsilon, seed=args.seed, episodes=args.episodes, speed=args.speed,
     )  # fmt: skip
 
 
-def _replay(args: argparse.Namespace) -> int:
-    from .viewer.watch import replay
+def _picture_options(sub: argparse.ArgumentParser, what: str) -> None:
+    """--gif, --mp4 and --fps: an episode as an animation instead of the viewer."""
+    group = sub.add_argument_group("pictures to keep (the pictures extra; MP4: the video extra)")
+    group.add_argument("--gif", metavar="FILE", help=f"{what} as an animated GIF")
+    group.add_argument("--mp4", metavar="FILE", help=f"{what} as an MP4 video (H.264)")
+    group.add_argument(
+        "--fps",
+        type=options.frame_rate,
+        help=f"frames (steps) per second (default {DEFAULT_FPS:g})",
+    )
 
+
+def _replay(args: argparse.Namespace) -> int:
+    from .viewer.watch import record_replay, replay
+
+    if _pictures(args):
+        if args.episode is None or args.list:
+            args.parser.error(
+                "--gif and --mp4 draw one recorded episode: give --episode N "
+                f"(hamlet replay {args.run_dir} --list shows them)"
+            )
+        return record_replay(args.run_dir, args.episode, gif=args.gif, mp4=args.mp4, fps=args.fps)
     return replay(args.run_dir, episode=args.episode, list_only=args.list, speed=args.speed)
 
 
@@ -405,6 +447,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--seed", type=options.seed, default=0, help="with --checkpoint (default 0)")
     sub.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
+    _picture_options(sub, "with --checkpoint: play one fresh episode and write it")
     sub.set_defaults(run=_watch, parser=sub)
 
     sub = commands.add_parser(
@@ -418,6 +461,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--episode", type=int, metavar="N", help="play only episode N")
     sub.add_argument("--list", action="store_true", help="list the recordings and exit")
     sub.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
+    _picture_options(sub, "with --episode: write that episode")
     sub.set_defaults(run=_replay, parser=sub)
 
     sub = commands.add_parser(

@@ -29,6 +29,10 @@ _HINTS = {
     errno.EACCES: "you may not write there: choose a folder you own (--out), or fix its "
     "permissions",
     errno.EPERM: "you may not write there: choose a folder you own (--out), or fix its permissions",
+    # a file where the path needs a folder (mkdir says EEXIST, open says ENOTDIR)
+    errno.ENOTDIR: "part of the path is a file, not a folder: choose another path",
+    errno.EEXIST: "part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "that is a folder: give the name of a file in it",
 }
 
 

@@ -44,6 +44,15 @@ def speed(text: str) -> float:
     return value
 
 
+def frame_rate(text: str) -> float:
+    """An argparse type: frames per second of an animation, in (0, 50] (a GIF counts time
+    in hundredths of a second, and most players show no more than 50 frames a second)."""
+    value = _number(text)
+    if not 0 < value <= 50:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a frame rate (0 < fps <= 50)")
+    return value
+
+
 def probability(text: str) -> float:
     """An argparse type: a number in [0, 1]."""
     value = _number(text)

@@ -117,3 +117,9 @@ def test_learning_bench_sweeps_compares_and_prints_the_targets_table(tmp_path):
     row = lines[header + 1].split()
     assert row[:4] == ["L0_0_minimal", "0.03", "min", "2"]
     assert row[-1] in ("yes", "NO") and "heuristic" in lines[header + 2]
+
+
+def test_render_bench_draws_and_writes_an_episode():
+    lines = run_bench("render.py", "--quick", "--mp4")
+    assert lines[0].startswith("L3_temporal_mechanics: a 20-step episode, frames of ")
+    assert [line.split()[0] for line in lines[1:]] == ["draw", "gif", "mp4"]

@@ -248,6 +248,9 @@ def test_random_command_line_values(base, tmp_path):
         "export": (["export", model, str(tmp_path / "x")], ["--format", None]),
         "replay": (["replay", model, "--list"], ["--episode", None]),
         "watch": (["watch", "--checkpoint", model, "--episodes", "1"], ["--stage", "--epsilon", "--speed"]),
+        # pictures: files named by any value (a folder, /dev/null, '../..'), frame rates
+        "gif": (["watch", "--checkpoint", model, "--stage", "1"], ["--gif", "--mp4", "--fps"]),
+        "replay-gif": (["replay", model, "--episode", "0"], ["--gif", "--mp4", "--fps"]),
     }  # fmt: skip
     cases = []
     for _ in range(40):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import warnings
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -276,3 +277,57 @@ def run_watched(options: Any, *, port: int, speed: float) -> Any:
     if result.interrupted:  # the viewer closed before the budget was spent
         result = dataclasses.replace(result, interrupted=False, stopped=True)
     return result
+
+
+# --- pictures to keep ----------------------------------------------------------------------
+
+
+def save_pictures(
+    message: Message, hello: Message, gif: str | None, mp4: str | None, fps: float
+) -> None:
+    """Write an episode message as a GIF and/or an MP4, saying what was written."""
+    from .model import Episode, World
+    from .pictures import save_animation
+
+    world, episode = World.from_hello(hello), Episode(message)
+    for path, video in ((gif, False), (mp4, True)):
+        if path is None:
+            continue
+        started = time.perf_counter()
+        frames = save_animation(world, episode, path, fps=fps, video=video)
+        seconds = time.perf_counter() - started
+        print(
+            f"wrote {path}: episode {episode.number}, {frames} frames at {fps:g} fps "
+            f"({frames / fps:.1f} s to watch, {seconds:.1f} s to draw)"
+        )
+
+
+def record_replay(
+    run_dir: str | Path, episode: int, *, gif: str | None, mp4: str | None, fps: float
+) -> int:
+    """``hamlet replay RUN_DIR --episode N --gif FILE``: a recorded episode as pictures."""
+    hello, message = replay_messages(run_dir, episode)[:2]
+    save_pictures(message, hello, gif, mp4, fps)
+    return 0
+
+
+def record_checkpoint(
+    path: str | Path,
+    *,
+    pack: str | None,
+    stage: int | None,
+    epsilon: float,
+    seed: int,
+    gif: str | None,
+    mp4: str | None,
+    fps: float,
+    device: str = "cpu",
+) -> int:
+    """``hamlet watch --checkpoint MODEL --gif FILE``: a fresh episode of the model (greedy
+    unless ``epsilon``), played without a viewer and written as pictures."""
+    model, world_pack = load_with_pack(path, pack, device=device)
+    player = CheckpointPlayer(
+        model, world_pack, stage=stage, epsilon=epsilon, seed=seed, model_name=str(path)
+    )
+    save_pictures(player.play(), player.hello, gif, mp4, fps)
+    return 0
