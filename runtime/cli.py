@@ -26,6 +26,8 @@ from .runs import newest_model
 
 DEFAULT_PORT = 8765
 """Where ``hamlet run --serve`` streams and ``hamlet watch`` looks, unless told."""
+DEFAULT_WEB_PORT = 8000
+"""Where ``--web`` serves the viewer's page, unless told (viewer/web.py)."""
 DEFAULT_FPS = 10.0
 """Frames per second of ``--gif`` and ``--mp4``: one step a frame, the viewer's speed."""
 SPEED_HELP = "viewer steps per second to start with (default 10; + and - change it)"
@@ -99,6 +101,8 @@ def _run(args: argparse.Namespace) -> int:
         args.parser.error("--watch already serves its own viewer: give one of --watch, --serve")
     if args.port is not None and not (args.watch or args.serve):
         args.parser.error("--port goes with --serve (or --watch)")
+    if args.web and not args.watch:
+        args.parser.error("--web goes with --watch: hamlet run PACK --watch --web")
     if args.json and (args.watch or args.quiet):
         args.parser.error("--json prints the progress: it goes with neither --watch nor --quiet")
     options = RunOptions(
@@ -118,7 +122,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.watch:
         from .viewer.watch import run_watched
 
-        result = run_watched(options, port=args.port or 0, speed=args.speed)
+        if args.web:  # --port is the page's; the stream behind it takes any free port
+            web = args.port if args.port is not None else DEFAULT_WEB_PORT
+            result = run_watched(options, port=0, speed=args.speed, web=web)
+        else:
+            result = run_watched(options, port=args.port or 0, speed=args.speed)
     else:
         from .runs import run_in_terminal
 
@@ -153,6 +161,10 @@ def _pictures(args: argparse.Namespace) -> bool:
 def _watch(args: argparse.Namespace) -> int:
     from .viewer.watch import record_checkpoint, watch_checkpoint, watch_stream
 
+    if args.web:
+        return _watch_web(args)
+    if args.port is not None:
+        args.parser.error("--port goes with --web")
     if args.checkpoint is None:
         used = [
             f"--{n}"
@@ -174,6 +186,26 @@ def _watch(args: argparse.Namespace) -> int:
         newest_model(Path(args.checkpoint)), pack=args.pack, stage=args.stage,
         epsilon=args.epsilon, seed=args.seed, episodes=args.episodes, speed=args.speed,
     )  # fmt: skip
+
+
+def _watch_web(args: argparse.Namespace) -> int:
+    """``hamlet watch ... --web``: the same ``hamlet watch``, as a web page."""
+    from .viewer.web import serve_viewer
+
+    if args.gif is not None or args.mp4 is not None:
+        args.parser.error("--web shows the viewer; --gif and --mp4 write files: give one")
+    if args.checkpoint is None:
+        watch = [args.url]
+    else:
+        watch = ["--checkpoint", str(Path(newest_model(Path(args.checkpoint))).resolve())]
+        watch += ["--epsilon", f"{args.epsilon:g}", "--seed", str(args.seed)]
+        for flag in ("pack", "stage", "episodes"):
+            if getattr(args, flag) is not None:
+                watch += [f"--{flag}", str(getattr(args, flag))]
+    watch += ["--speed", f"{args.speed:g}"]
+    port = args.port if args.port is not None else DEFAULT_WEB_PORT
+    serve_viewer(watch, port=port, title="HAMLET viewer")
+    return 0
 
 
 def _picture_options(sub: argparse.ArgumentParser, what: str) -> None:
@@ -361,6 +393,11 @@ def _parser() -> argparse.ArgumentParser:
         type=options.port,
         help=f"port to serve on (default {DEFAULT_PORT}; 0 picks a free one)",
     )
+    live.add_argument(
+        "--web", action="store_true",
+        help="with --watch: the viewer as a web page on 127.0.0.1 (--port, default "
+        f"{DEFAULT_WEB_PORT}) instead of this terminal; needs the web extra",
+    )  # fmt: skip
     live.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
     sub.set_defaults(run=_run, parser=sub)
 
@@ -447,6 +484,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--seed", type=options.seed, default=0, help="with --checkpoint (default 0)")
     sub.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
+    web = sub.add_argument_group("in a browser (the web extra)")
+    web.add_argument(
+        "--web", action="store_true",
+        help="serve this viewer as a web page on 127.0.0.1 instead of this terminal",
+    )  # fmt: skip
+    web.add_argument(
+        "--port",
+        type=options.port,
+        help=f"with --web: the page's port (default {DEFAULT_WEB_PORT})",
+    )
     _picture_options(sub, "with --checkpoint: play one fresh episode and write it")
     sub.set_defaults(run=_watch, parser=sub)
 

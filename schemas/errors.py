@@ -77,6 +77,7 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E312", "metrics-damaged", "A run's metrics.sqlite is damaged or not HAMLET's."),
         ErrorCode("E313", "write-failed", "A file could not be written: disk full, no permission."),
         ErrorCode("E314", "recording-refused", "A recording is missing, damaged or leads outside."),
+        ErrorCode("E315", "port-refused", "A port to serve on is in use or cannot be bound."),
     )
 }
 

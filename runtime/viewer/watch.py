@@ -241,10 +241,11 @@ def format_recordings(rows: list[dict[str, Any]], run_dir: str | Path) -> str:
     return "\n".join([*text_table(table), f"play one with: hamlet replay {run_dir} --episode N"])
 
 
-def run_watched(options: Any, *, port: int, speed: float) -> Any:
+def run_watched(options: Any, *, port: int, speed: float, web: int | None = None) -> Any:
     """``hamlet run PACK --watch``: training in a background thread, the viewer in front;
     closing the viewer (``q``) stops training with a final checkpoint, as Ctrl-C does,
-    but as a normal end: the result says ``stopped``, not ``interrupted``."""
+    but as a normal end: the result says ``stopped``, not ``interrupted``. With ``web``
+    (a port) the viewer is a web page instead, and Ctrl-C in the terminal stops both."""
     import dataclasses
     import threading
 
@@ -253,6 +254,10 @@ def run_watched(options: Any, *, port: int, speed: float) -> Any:
 
     from .app import ViewerApp
 
+    if web is not None:
+        from .web import ready_to_serve
+
+        ready_to_serve(web)  # the extra and the port, before training starts
     server = StreamServer(EpisodeQueue(), port=port)
     stop = threading.Event()
     outcome: dict[str, Any] = {}
@@ -267,7 +272,11 @@ def run_watched(options: Any, *, port: int, speed: float) -> Any:
     thread.start()
     while not server.wait_started(0.05) and thread.is_alive():
         pass
-    if server.wait_started(0):
+    if server.wait_started(0) and web is not None:
+        from .web import serve_viewer
+
+        serve_viewer([server.url, "--speed", f"{speed:g}"], port=web, title="HAMLET training")
+    elif server.wait_started(0):
         ViewerApp(websocket_source(server.url), speed=speed, live=True, title="training").run()
     stop.set()
     thread.join()

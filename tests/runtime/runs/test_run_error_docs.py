@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from ..conftest import tiny_pack
 from ..test_error_docs import run_documented_example
 
 RUN = Path("runs/my_pack/2026-12-01_120000")
-CODES = ["E300", "E301", "E302", "E303", "E310", "E311", "E312", "E313", "E314"]
+CODES = ["E300", "E301", "E302", "E303", "E310", "E311", "E312", "E313", "E314", "E315"]
 NEEDS_A_RUN = {"E302", "E310", "E311", "E312", "E313", "E314"}
 
 
@@ -47,6 +48,16 @@ def _build(code: str, finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.setattr(files.os, "fsync", full)
     elif code == "E303":
         monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    elif code == "E315":  # a program listening on the example's port, for the test's length
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind(("127.0.0.1", 8000))
+        except OSError:  # someone already listens there: the example holds all the same
+            listener.close()
+        else:
+            listener.listen()
+            monkeypatch.setattr(sys, "_hamlet_test_listener", listener, raising=False)
     elif code == "E314":
         with sqlite3.connect(RUN / "metrics.sqlite") as db:
             db.execute("UPDATE recordings SET path = '../../../../etc/passwd' WHERE episode = 0")

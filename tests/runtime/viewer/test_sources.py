@@ -145,3 +145,22 @@ def test_q_in_the_viewer_of_run_watch_ends_the_run_cleanly_with_status_0(
     run_dir = Path(lines[1].removeprefix("run directory: "))
     assert read_state(run_dir / "metrics.sqlite")["status"] == "interrupted"  # resumable
     assert list((run_dir / "checkpoints").glob("checkpoint_ep*.pt"))
+
+
+def test_run_watch_web_checks_its_port_before_training(tmp_path, capsys):
+    """A taken port is refused (E315) before the run starts: no run folder is left."""
+    import socket
+
+    pytest.importorskip("textual_serve")
+    pack = str(tiny_pack(tmp_path))
+    with pytest.raises(SystemExit) as usage:
+        main(["run", pack, "--web"])
+    assert usage.value.code == 2 and "--web goes with --watch" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        argv = ["run", pack, "--watch", "--web", "--port", port, "--out", str(tmp_path / "runs")]
+        assert main(argv) == 1
+    assert f"error[E315]: port {port} on 127.0.0.1 is in use" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
