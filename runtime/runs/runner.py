@@ -59,6 +59,8 @@ class RunResult:
     stopped: bool = False
     """Stopped because the user closed the viewer of ``--watch`` (``q``): saved like an
     interrupted run, and resumable, but a normal way to end (exit status 0)."""
+    stopped_by: str = "from the viewer"
+    """How it was stopped, as the summary line says it (``--watch --web``: Ctrl-C)."""
 
     @property
     def status(self) -> str:
@@ -73,7 +75,7 @@ class RunResult:
         }
 
     def __str__(self) -> str:
-        state = "stopped from the viewer" if self.stopped else self.status
+        state = f"stopped {self.stopped_by}" if self.stopped else self.status
         resume = f" (go on with: hamlet run --resume {self.run_dir})" if self.stopped else ""
         return (
             f"{state} at episode {self.episodes} ({self.env_steps:,} environment steps)"

@@ -46,6 +46,16 @@ PANEL_TITLES = {
     "trend-panel": "Survival",
 }
 WAITING = "waiting for the first episode…"
+PLACEHOLDER = World(
+    grid_size=8,
+    meters=tuple(f"meter {i}" for i in range(8)),
+    actions=("INTERACT",) * 6,
+    symbols={},
+    temporal=False,
+    max_steps=1,
+    stages=1,
+)
+"""The world laid out for until the source says which it is: the size of most packs'."""
 LAID_OUT = ("body", "town", "middle", "legend", "info", "info-line", "trend-panel")
 
 
@@ -295,9 +305,7 @@ class ViewerApp(App[None]):
     def _apply_layout(self) -> None:
         """Size and show the panels as :func:`.layout.plan_layout` says for this terminal
         (the town to its grid, the bars to the longest names, the rest to what is left)."""
-        if self._world is None:
-            return
-        layout = plan_layout(self._world, self.size.width, self.size.height)
+        layout = plan_layout(self._world or PLACEHOLDER, self.size.width, self.size.height)
         if layout == self._layout or not self._boxes:  # not mounted yet: on_mount lays out
             return
         old, self._layout = self._layout, layout

@@ -283,8 +283,9 @@ def run_watched(options: Any, *, port: int, speed: float, web: int | None = None
     if "error" in outcome:
         raise outcome["error"]
     result = outcome["result"]
-    if result.interrupted:  # the viewer closed before the budget was spent
-        result = dataclasses.replace(result, interrupted=False, stopped=True)
+    if result.interrupted:  # the viewer closed (or the page's server) before the end
+        how = "with Ctrl-C" if web is not None else "from the viewer"
+        result = dataclasses.replace(result, interrupted=False, stopped=True, stopped_by=how)
     return result
 
 
