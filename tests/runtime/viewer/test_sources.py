@@ -4,6 +4,7 @@ live training stream over WebSocket."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from pathlib import Path
 
@@ -164,3 +165,12 @@ def test_run_watch_web_checks_its_port_before_training(tmp_path, capsys):
         assert main(argv) == 1
     assert f"error[E315]: port {port} on 127.0.0.1 is in use" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_watch_web_without_the_extra_names_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "textual_serve", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)
+    assert main(["watch", "--web", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E303]: the viewer in a browser needs textual_serve.server" in err
+    assert "pip install 'hamlet[web]'" in err
