@@ -23,8 +23,9 @@ from hamlet.schemas.errors import HamletError
 
 from ..conftest import tiny_pack
 
-PINNED = Path(__file__).with_name("__snapshots__") / "frame_episode0_step3.png"
-"""Step 3 of the seeded synthetic episode 0 (conftest.build_messages), as drawn."""
+PINNED = Path(__file__).with_name("pinned") / "frame_episode0_step3.png"
+"""Step 3 of the seeded synthetic episode 0 (conftest.build_messages), as drawn. Kept out
+of ``__snapshots__``: syrupy takes any file there for an unused snapshot and fails the run."""
 
 
 @pytest.fixture
