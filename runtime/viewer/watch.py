@@ -277,7 +277,7 @@ def run_watched(options: Any, *, port: int, speed: float, web: int | None = None
 
         serve_viewer([server.url, "--speed", f"{speed:g}"], port=web, title="HAMLET training")
     elif server.wait_started(0):
-        ViewerApp(websocket_source(server.url), speed=speed, live=True, title="training").run()
+        ViewerApp(websocket_source(server.url), speed=speed, live=True).run()
     stop.set()
     thread.join()
     if "error" in outcome:

@@ -126,13 +126,16 @@ def test_q_in_the_viewer_of_run_watch_ends_the_run_cleanly_with_status_0(
     tmp_path, monkeypatch, capsys
 ):
     """``hamlet run --watch``, then ``q`` once an episode shows: the run saves a final
-    checkpoint, says it stopped (not interrupted) and how to go on, and exits 0."""
+    checkpoint, says it stopped (not interrupted) and how to go on, and exits 0. The
+    header names the tool, then the source and pack: "training" once, not twice."""
+    headers = []
 
     def run_until_q(app: ViewerApp) -> None:
         async def main():
             async with app.run_test(size=(80, 24)) as pilot:
                 while app.episode is None:
                     await pilot.pause(0.01)
+                headers.append((app.title, app.sub_title))
                 await pilot.press("q")
 
         asyncio.run(main())
@@ -140,6 +143,7 @@ def test_q_in_the_viewer_of_run_watch_ends_the_run_cleanly_with_status_0(
     monkeypatch.setattr(ViewerApp, "run", run_until_q)
     argv = ["run", str(tiny_pack(tmp_path)), "--watch", "--episodes", "100000"]
     assert main([*argv, "--out", str(tmp_path / "runs")]) == 0
+    assert headers == [("HAMLET", "training · tiny_L0_0_minimal")]
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("stopped from the viewer at episode ")
     assert "hamlet run --resume " in lines[0] and lines[1].startswith("run directory: ")
