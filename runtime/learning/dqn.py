@@ -4,7 +4,8 @@ One gradient step, read top to bottom in :meth:`DQNLearner.learn`:
 
 1. sample windows from the replay (``n_step`` steps for feed-forward brains;
    ``burn_in + length`` steps for recurrent ones, from the stored acting state);
-2. evaluate the online network on the window and on each step's next state;
+2. evaluate the online network on the window (its burn-in without gradients, as in
+   R2D2) and the target network on each step's next state;
 3. build n-step targets from the target network, choosing the next action among the
    next state's *valid* actions (with the online network for double DQN);
 4. Huber/MSE loss (or C51's cross-entropy on projected distributions), weighted for
@@ -184,10 +185,24 @@ class DQNLearner:
         # i + 1 holds the next state of step i (within the window's first episode).
         sequence = torch.cat([batch.obs[:, :1], batch.next_obs], dim=1)
         h, c = batch.hidden  # type: ignore[misc]
-        online_all = self._sequence(self.online, sequence, h, c, noise)
         with torch.no_grad():
-            target_all = self._sequence(self.target, sequence, h, c, noise)
-        return online_all[:, :-1], online_all[:, 1:].detach(), target_all[:, 1:]
+            target_all, _, _ = self._sequence(self.target, sequence, h, c, noise)
+        # The online network reads the last next state only to choose actions (double
+        # DQN); without it, the window's own steps are all it needs.
+        double = self.learning["double_dqn"]
+        steps = sequence if double else sequence[:, :-1]
+        # Burn-in as in R2D2: it only warms the state up, so no gradient flows through it
+        # (its steps are not trained on; this saves about a third of the backward pass).
+        burn_in = self.learning["sequence"]["burn_in"]
+        if burn_in:
+            with torch.no_grad():
+                warm, h, c = self._sequence(self.online, steps[:, :burn_in], h, c, noise)
+            rest, _, _ = self._sequence(self.online, steps[:, burn_in:], h, c, noise)
+            online_all = torch.cat([warm, rest], dim=1)
+        else:
+            online_all, _, _ = self._sequence(self.online, steps, h, c, noise)
+        online_next = online_all[:, 1:].detach() if double else target_all[:, 1:]
+        return online_all[:, : batch.obs.shape[1]], online_next, target_all[:, 1:]
 
     def _outputs(self, net: torch.nn.Module, obs: Tensor, noise: dict[str, Any]) -> Tensor:
         batch, time = obs.shape[:2]
@@ -197,10 +212,12 @@ class DQNLearner:
 
     def _sequence(
         self, net: torch.nn.Module, obs: Tensor, h: Tensor, c: Tensor, noise: dict[str, Any]
-    ) -> Tensor:
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Outputs over ``obs`` ``[batch, time, ...]`` from state ``(h, c)``, and the state
+        after it."""
         if net.distributional:
-            return net.q_logits(obs, h, c, **noise)[0]
-        return net.forward_sequence(obs, h, c, **noise)[0]
+            return net.q_logits(obs, h, c, **noise)
+        return net.forward_sequence(obs, h, c, **noise)
 
     def _expected(self, outputs: Tensor) -> Tensor:
         """Q-values from outputs (the expectation of the atoms for distributional heads)."""

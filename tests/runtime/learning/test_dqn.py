@@ -11,6 +11,7 @@ import torch
 from hamlet.compiler import brain_from_data, compile_brain, load_brain
 from hamlet.runtime import HamletModel
 from hamlet.runtime.learning.dqn import DQNLearner
+from hamlet.runtime.learning.replay import Batch
 from hamlet.schemas import ObservationLayout
 
 from ..conftest import HEAD_COMBOS, TRUNKS
@@ -164,3 +165,41 @@ def test_every_brain_variant_learns_without_nans(trunk, combo):
     assert any(
         not torch.equal(a, b) for a, b in zip(before, model.module.parameters(), strict=True)
     )
+
+
+@pytest.mark.parametrize("double_dqn", [False, True])
+def test_no_gradient_flows_through_the_burn_in(double_dqn):
+    # Only the burn-in frames see a position: if the trained steps' loss reached back
+    # through the warmed-up state, the position encoder would get a gradient.
+    data = copy.deepcopy(load_brain("recurrent_spatial_q").doc.data)
+    data["learning"] = {"double_dqn": double_dqn, "sequence": {"length": 3, "burn_in": 2}}
+    model = HamletModel.from_spec(
+        compile_brain(brain_from_data(data), layout=TRUNKS["recurrent_spatial_q"]), seed=0
+    )
+    learner = DQNLearner(model, 1, generator=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(1)
+    batch_size, time = 4, 5
+    obs = torch.randn(batch_size, time, 54, generator=gen)
+    next_obs = torch.randn(batch_size, time, 54, generator=gen)
+    obs[:, 1:, 25:27] = 0.0  # frames: obs[:, 0], then next_obs[:, 0..time-1]
+    next_obs[:, 1:, 25:27] = 0.0  # so frames 0 and 1 (the burn-in) alone have one
+    flags = torch.zeros(batch_size, time, dtype=torch.bool)
+    batch = Batch(
+        obs=obs, actions=torch.zeros(batch_size, time, dtype=torch.long),
+        rewards=torch.zeros(batch_size, time), next_obs=next_obs,
+        next_mask=torch.ones(batch_size, time, 6, dtype=torch.bool), terminal=flags,
+        end=flags, agent=torch.zeros(batch_size, dtype=torch.long),
+        start=torch.zeros(batch_size, dtype=torch.long), weights=torch.ones(batch_size),
+        hidden=model.initial_state(batch_size), length=~flags,
+    )  # fmt: skip
+    now, online_next, target_next = learner._evaluate(batch)
+    assert now.shape == online_next.shape == target_next.shape == (batch_size, time, 6)
+    now[:, 2:].sum().backward()
+    position = model.module.position_encoder[0].weight.grad
+    assert position is not None and torch.count_nonzero(position) == 0
+    lstm = model.module.lstm.weight_hh_l0.grad
+    assert lstm is not None and torch.count_nonzero(lstm) > 0  # the trained steps do learn
+    # The burn-in's outputs are still the network's, step by step from the stored state.
+    h, c = batch.hidden
+    q, _, _ = model.module(obs[:, 0], h, c)
+    torch.testing.assert_close(now[:, 0], q, atol=1e-5, rtol=0)
