@@ -71,6 +71,8 @@ class _Writer:
         head_class = KINDS["q_head"].head_class(self.head)  # type: ignore[attr-defined]
         if head_class:
             blocks.append(head_class)
+        if self.brain.recurrent:
+            blocks.append(KINDS[self.brain.recurrent.kind].helper_source())  # type: ignore[attr-defined]
         blocks.append(self._module())
         return "\n\n\n".join(b.strip("\n") for b in blocks) + "\n"
 

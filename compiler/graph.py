@@ -24,7 +24,7 @@ OBS = "obs"
 # overwrite a method or a local variable of the generated code.
 _GENERATED_NAMES = frozenset(
     "obs h c x batch time self torch nn tensor noise generator probs value advantage "
-    "forward forward_sequence trunk q_logits initial_state "
+    "forward forward_sequence trunk q_logits initial_state lstm_step gru_step "
     "spec_hash obs_dim num_actions recurrent head_name noisy distributional hidden_size num_layers "
     "support logits".split()
 )

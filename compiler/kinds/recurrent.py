@@ -61,13 +61,22 @@ class Recurrent(Kind):
 
     def forward(self, name: str, node: RecurrentSpec, inputs: list[NodeInput]) -> list[str]:
         # Everything before this node ran on [batch * time, features]; the memory
-        # needs the time axis back, and everything after it runs flat again.
+        # needs the time axis back, and everything after it runs flat again. One step
+        # (acting) takes the gate-by-gate path; an export traces the module's own.
         sequence = f"{inputs[0].expr}.reshape(batch, time, -1)"
         state = "(h, c)" if node.kind == "lstm" else "h"
+        step = "h, c" if node.kind == "lstm" else "h"
         return [
-            f"{name}, {state} = self.{name}({sequence}, {state})",
-            f"{name} = {name}.reshape(batch * time, {node.hidden_size})",
+            "if time == 1 and not torch.jit.is_tracing():",
+            f"    {name}, {step} = {node.kind}_step(self.{name}, {inputs[0].expr}, {step})",
+            "else:",
+            f"    {name}, {state} = self.{name}({sequence}, {state})",
+            f"    {name} = {name}.reshape(batch * time, {node.hidden_size})",
         ]
+
+    def helper_source(self) -> str:
+        """The module-level function the generated forward calls for one step."""
+        return LSTM_STEP_SOURCE if self.name == "lstm" else GRU_STEP_SOURCE
 
 
 class Lstm(Recurrent):
@@ -78,3 +87,44 @@ class Lstm(Recurrent):
 class Gru(Recurrent):
     name = "gru"
     spec = GruSpec
+
+
+LSTM_STEP_SOURCE = '''\
+def lstm_step(lstm: nn.LSTM, x: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """One time step of ``lstm`` for inputs ``x`` [batch, features]: (output, h, c).
+
+    The arithmetic of ``lstm`` over a sequence of length 1, gate by gate. For a single
+    step (acting) this costs a fraction of the sequence kernel's fixed price.
+    """
+    hs, cs = [], []
+    for layer in range(lstm.num_layers):
+        w_ih, w_hh = getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")
+        b_ih, b_hh = getattr(lstm, f"bias_ih_l{layer}"), getattr(lstm, f"bias_hh_l{layer}")
+        gates = nn.functional.linear(x, w_ih, b_ih) + nn.functional.linear(h[layer], w_hh, b_hh)
+        i, f, g, o = gates.chunk(4, dim=-1)  # input, forget, cell and output gates
+        cell = torch.sigmoid(f) * c[layer] + torch.sigmoid(i) * torch.tanh(g)
+        x = torch.sigmoid(o) * torch.tanh(cell)
+        hs.append(x)
+        cs.append(cell)
+    return x, torch.stack(hs), torch.stack(cs)
+'''
+
+GRU_STEP_SOURCE = '''\
+def gru_step(gru: nn.GRU, x: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
+    """One time step of ``gru`` for inputs ``x`` [batch, features]: (output, h).
+
+    The arithmetic of ``gru`` over a sequence of length 1, gate by gate. For a single
+    step (acting) this costs a fraction of the sequence kernel's fixed price.
+    """
+    hs = []
+    for layer in range(gru.num_layers):
+        w_ih, w_hh = getattr(gru, f"weight_ih_l{layer}"), getattr(gru, f"weight_hh_l{layer}")
+        b_ih, b_hh = getattr(gru, f"bias_ih_l{layer}"), getattr(gru, f"bias_hh_l{layer}")
+        i_r, i_z, i_n = nn.functional.linear(x, w_ih, b_ih).chunk(3, dim=-1)
+        h_r, h_z, h_n = nn.functional.linear(h[layer], w_hh, b_hh).chunk(3, dim=-1)
+        reset, update = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        new = torch.tanh(i_n + reset * h_n)
+        x = (1 - update) * new + update * h[layer]
+        hs.append(x)
+    return x, torch.stack(hs)
+'''

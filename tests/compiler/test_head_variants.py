@@ -110,18 +110,28 @@ def test_dueling_head_centres_the_advantages(full_layout):
     torch.testing.assert_close(q.mean(-1, keepdim=True), head.value(hidden))
 
 
-def test_recurrent_sequence_form_equals_stepping(partial_layout):
-    module = compile_brain("recurrent_spatial_q", layout=partial_layout).instantiate()
-    obs = torch.randn(3, 7, partial_layout.obs_dim, generator=torch.Generator().manual_seed(4))
-    h0, c0 = module.initial_state(3)
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_recurrent_sequence_form_equals_stepping(partial_layout, kind, layers):
+    # One step takes the generated gate-by-gate path, a sequence the torch kernel:
+    # the two must agree, state included.
+    data = copy.deepcopy(load_brain("recurrent_spatial_q").doc.data)
+    data["network"]["lstm"].update(kind=kind, num_layers=layers)
+    module = compile_brain(brain_from_data(data), layout=partial_layout).instantiate()
+    kernel_calls = []
+    module.lstm.register_forward_hook(lambda *_: kernel_calls.append(1))
+    gen = torch.Generator().manual_seed(4)
+    obs = torch.randn(3, 7, partial_layout.obs_dim, generator=gen)
+    h0, c0 = (torch.randn(s.shape, generator=gen) for s in module.initial_state(3))
     q_seq, h_seq, c_seq = module.forward_sequence(obs, h0, c0)
-    assert q_seq.shape == (3, 7, 6)
+    assert q_seq.shape == (3, 7, 6) and kernel_calls == [1]
     h, c = h0, c0
     for t in range(7):
         q, h, c = module(obs[:, t], h, c)
-        torch.testing.assert_close(q, q_seq[:, t])
-    torch.testing.assert_close(h, h_seq)
-    torch.testing.assert_close(c, c_seq)
+        torch.testing.assert_close(q, q_seq[:, t], atol=1e-5, rtol=1e-5)
+    assert kernel_calls == [1]  # the steps never called the sequence kernel
+    torch.testing.assert_close(h, h_seq, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(c, c_seq, atol=1e-5, rtol=1e-5)
 
 
 def test_gru_brain_carries_h_and_passes_c_through(partial_layout):
