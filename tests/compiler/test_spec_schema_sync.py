@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import copy
 import re
 from pathlib import Path
 
@@ -9,11 +11,12 @@ import pytest
 import torch
 from pydantic import BaseModel
 
+from hamlet.compiler import brain_from_data, compile_brain, load_brain
 from hamlet.compiler.graph import MODULE_ATTRIBUTES, RESERVED_NAMES
 from hamlet.compiler.kinds import KINDS
 from hamlet.compiler.spec import BrainSpec, LearningSpec
 from hamlet.configs import ROOT
-from hamlet.schemas import load_schema
+from hamlet.schemas import ObservationLayout, load_schema
 
 SCHEMA = load_schema("brain")
 DEFS = SCHEMA["$defs"]
@@ -84,6 +87,26 @@ def test_reserved_names_cover_every_module_attribute():
     attributes -= {"in_features", "out_features"}  # attributes of Linear, not of Module
     assert attributes <= MODULE_ATTRIBUTES
     assert {"forward", "trunk", "obs", "h", "c", "class", "lambda"} <= RESERVED_NAMES
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_reserved_names_cover_the_functions_the_generated_file_defines(kind):
+    # A node named like one of them would shadow it inside the generated trunk.
+    data = copy.deepcopy(load_brain("recurrent_spatial_q").doc.data)
+    data["network"]["lstm"]["kind"] = kind
+    data["network"]["q_head"]["noisy"] = {"sigma0": 0.5}
+    layout = ObservationLayout.from_shapes(
+        {"grid": (5, 5), "position": (2,), "meters": (8,), "affordance": (15,), "temporal": (4,)},
+        6,
+    )
+    source = compile_brain(brain_from_data(data), layout=layout).source
+    defined = {
+        node.name
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and re.fullmatch(r"[a-z][a-z0-9_]*", node.name)
+    }
+    assert f"{kind}_step" in defined
+    assert defined <= RESERVED_NAMES
 
 
 @pytest.mark.parametrize(
