@@ -50,7 +50,9 @@ class AdversarialCurriculum:
         self.max_steps = max_steps
         self.stage = config.initial_stage
         self.episodes_at_stage = 0
-        self.recent: deque[tuple[float, float]] = deque(maxlen=config.window)
+        # The window, one deque per measure (fmean reads a deque directly: no copies).
+        self.survivals: deque[float] = deque(maxlen=config.window)
+        self.entropies: deque[float] = deque(maxlen=config.window)
 
     @property
     def multiplier(self) -> float:
@@ -68,14 +70,15 @@ class AdversarialCurriculum:
         if played_at != self.stage:
             return None  # began before the last change: it says nothing about this stage
         self.episodes_at_stage += 1
-        self.recent.append((min(1.0, survival_steps / self.max_steps), entropy))
+        self.survivals.append(min(1.0, survival_steps / self.max_steps))
+        self.entropies.append(entropy)
         config = self.config
         if config.kind == "static" or self.episodes_at_stage < config.min_episodes_at_stage:
             return None
-        if len(self.recent) < config.window:
+        if len(self.survivals) < config.window:
             return None
-        survival = statistics.fmean(s for s, _ in self.recent)
-        mean_entropy = statistics.fmean(e for _, e in self.recent)
+        survival = statistics.fmean(self.survivals)
+        mean_entropy = statistics.fmean(self.entropies)
         if survival < config.retreat_survival and self.stage > 1:
             return self._move(episode, -1, "retreat", survival, mean_entropy)
         advance = survival > config.advance_survival and mean_entropy < config.entropy_gate
@@ -92,18 +95,22 @@ class AdversarialCurriculum:
         )  # fmt: skip
         self.stage += step
         self.episodes_at_stage = 0
-        self.recent.clear()
+        self.survivals.clear()
+        self.entropies.clear()
         return transition
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage,
             "episodes_at_stage": self.episodes_at_stage,
-            "recent": [list(item) for item in self.recent],
+            "recent": [[s, e] for s, e in zip(self.survivals, self.entropies, strict=True)],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.stage = int(state["stage"])
         self.episodes_at_stage = int(state["episodes_at_stage"])
-        self.recent.clear()
-        self.recent.extend((float(s), float(e)) for s, e in state["recent"])
+        self.survivals.clear()
+        self.entropies.clear()
+        for survival, entropy in state["recent"]:
+            self.survivals.append(float(survival))
+            self.entropies.append(float(entropy))

@@ -3,7 +3,6 @@ weight of the intrinsic (novelty) reward."""
 
 from __future__ import annotations
 
-import statistics
 from collections import deque
 from typing import Any
 
@@ -106,14 +105,29 @@ class IntrinsicWeight:
         self.config = config
         self.value = config.initial_weight
         self.history: deque[int] = deque(maxlen=config.survival_window)
+        # Running integer sums of the window: its mean and variance in O(1), exactly.
+        self._sum = self._squares = 0
 
     def episode_done(self, survival_steps: int) -> None:
-        self.history.append(survival_steps)
-        if len(self.history) < self.config.survival_window or len(self.history) < 2:
+        self._remember(survival_steps)
+        n = len(self.history)
+        if n < self.config.survival_window or n < 2:
             return
-        steady = statistics.variance(self.history) < self.config.variance_threshold
-        if steady and statistics.fmean(self.history) > self.config.min_mean_survival:
+        # Exact integers, one correctly rounded division each: statistics.variance and
+        # fmean give these very values, at a hundredth of the price per episode.
+        variance = (n * self._squares - self._sum**2) / (n * (n - 1))
+        steady = variance < self.config.variance_threshold
+        if steady and self._sum / n > self.config.min_mean_survival:
             self.value = max(self.config.min_weight, self.value * self.config.decay_rate)
+
+    def _remember(self, steps: int) -> None:
+        if len(self.history) == self.history.maxlen:
+            oldest = self.history[0]
+            self._sum -= oldest
+            self._squares -= oldest * oldest
+        self.history.append(steps)
+        self._sum += steps
+        self._squares += steps * steps
 
     def state_dict(self) -> dict[str, Any]:
         return {"value": self.value, "history": list(self.history)}
@@ -121,4 +135,6 @@ class IntrinsicWeight:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.value = float(state["value"])
         self.history.clear()
-        self.history.extend(int(v) for v in state["history"])
+        self._sum = self._squares = 0
+        for steps in state["history"]:
+            self._remember(int(steps))

@@ -203,22 +203,27 @@ class Trainer:
 
     def _close(self, ended: Tensor, result: Any) -> list[Episode]:
         episodes = []
-        steps = self.world.step_count
         finished = torch.nonzero(ended).flatten()
         pairs = self._pairs.of(finished)
-        for agent in finished.tolist():
-            survived = int(steps[agent])
-            outcome = result.outcome(agent)
-            entropy = float(self._episode_entropy[agent]) / max(1, survived)
-            stage = int(self.stage[agent])
+        # The finished agents' figures, each read from the device once for all of them.
+        columns = (
+            self.world.step_count, self._episode_entropy, self._episode_reward, self.stage,
+            self.multiplier,
+        )  # fmt: skip
+        rows = zip(
+            finished.tolist(), result.outcomes(finished), *(t[finished].tolist() for t in columns),
+            strict=True,
+        )  # fmt: skip
+        for agent, outcome, survived, entropy_sum, reward, stage, multiplier in rows:
+            entropy = entropy_sum / max(1, survived)
             episode = Episode(
                 number=self.episodes_done,
                 agent=agent,
                 steps=survived,
-                reward=float(self._episode_reward[agent]),
+                reward=reward,
                 outcome=outcome,
                 stage=stage,
-                multiplier=float(self.multiplier[agent]),
+                multiplier=multiplier,
                 epsilon=self.epsilon.value,
                 intrinsic_weight=self.intrinsic.value if self.rnd is not None else 0.0,
                 entropy=entropy,

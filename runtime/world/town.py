@@ -55,9 +55,18 @@ class StepResult:
 
     def outcome(self, agent: int) -> str:
         """How ``agent``'s episode ended: ``died``, ``retired``, else ``cut_off``."""
-        if bool(self.died[agent]):
-            return "died"
-        return "retired" if bool(self.retired[agent]) else "cut_off"
+        return _outcome(bool(self.died[agent]), bool(self.retired[agent]))
+
+    def outcomes(self, agents: Tensor) -> list[str]:
+        """:meth:`outcome` for each of ``agents`` (``[n]`` indices), read at once."""
+        died, retired = self.died[agents].tolist(), self.retired[agents].tolist()
+        return [_outcome(d, r) for d, r in zip(died, retired, strict=True)]
+
+
+def _outcome(died: bool, retired: bool) -> str:
+    if died:
+        return "died"
+    return "retired" if retired else "cut_off"
 
 
 class TownWorld:

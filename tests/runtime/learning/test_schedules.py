@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import statistics
+
 from hamlet.runtime.learning.curriculum import AdversarialCurriculum
 from hamlet.runtime.learning.exploration import EpsilonSchedule, IntrinsicWeight
 from hamlet.schemas import load_pack
@@ -126,3 +129,30 @@ def test_intrinsic_weight_anneals_only_when_survival_is_long_and_steady():
     assert w.value == 0.5
     w.episode_done(10)  # variance jumps: no change
     assert w.value == 0.5
+
+
+def test_intrinsic_weight_decides_as_the_window_statistics_say_through_a_checkpoint():
+    # The window's mean and variance are kept as running sums: every decision must be
+    # the one statistics.variance and fmean give on the last `survival_window` values.
+    config = Intrinsic(
+        initial_weight=1.0, decay_rate=0.9, variance_threshold=30, survival_window=8,
+        min_mean_survival=50,
+    )  # fmt: skip
+    rng = random.Random(0)
+    weight, expected, window = IntrinsicWeight(config), 1.0, []
+    decays = 0
+    for episode in range(600):
+        steps = rng.choice([rng.randint(40, 200), rng.randint(97, 105)])
+        if episode % 50 < 25:  # long steady spells, where the weight anneals
+            steps = rng.randint(98, 104)
+        window = [*window, steps][-8:]
+        if len(window) == 8 and statistics.variance(window) < 30 and statistics.fmean(window) > 50:
+            expected *= 0.9
+            decays += 1
+        weight.episode_done(steps)
+        assert weight.value == expected
+        if episode == 300:  # continue from a checkpoint
+            state = weight.state_dict()
+            weight = IntrinsicWeight(config)
+            weight.load_state_dict(state)
+    assert 20 < decays < 580  # both decisions were taken many times
