@@ -123,3 +123,17 @@ def test_render_bench_draws_and_writes_an_episode():
     lines = run_bench("render.py", "--quick", "--mp4")
     assert lines[0].startswith("L3_temporal_mechanics: a 20-step episode, frames of ")
     assert [line.split()[0] for line in lines[1:]] == ["draw", "gif", "mp4"]
+
+
+def test_recurrent_bench_times_the_step_both_ways_and_windows_of_every_length():
+    lines = run_bench("recurrent.py", "--repeats", "5", "--warmup", "1")
+    assert lines[0].startswith("L2's LSTM(224->256)") and "1 thread" in lines[0]
+    step = lines.index("one step (acting), microseconds per call:")
+    window = next(i for i, line in enumerate(lines) if line.startswith("a window (learning)"))
+    rows = [line.split() for line in lines[step + 2 : window]]
+    assert [(r[0], r[1]) for r in rows] == [
+        (b, c) for b in ("1", "16", "64") for c in ("kernel", "lstm_step")
+    ]
+    assert all(r[-1] == "1.00x" for r in rows if r[1] == "kernel")
+    lengths = [line.split()[0] for line in lines[window + 2 :]]
+    assert lengths == ["1", "4", "8", "13"]

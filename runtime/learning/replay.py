@@ -26,7 +26,8 @@ class Batch:
     obs: Tensor
     actions: Tensor
     rewards: Tensor
-    """Extrinsic plus intrinsic reward (the intrinsic part weighted once, when stored)."""
+    """The world's (extrinsic) reward; the learner adds the weighted novelty when it
+    samples, so that the reward follows the novelty predictor as it learns."""
     next_obs: Tensor
     next_mask: Tensor
     terminal: Tensor
