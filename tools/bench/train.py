@@ -11,9 +11,12 @@ are those ``hamlet run`` shows (:mod:`hamlet.runtime.learning.phases`), read off
 same clock. ``--threads N`` gives PyTorch N threads (``hamlet run`` uses all cores;
 a sweep's runs use one each).
 
-The reference column is the original system's 1-agent rate, measured on this machine
-with 1 torch thread: L1 121-145 agent-steps/s, L2 48-55. The ratio is given against
-both ends. The goals are 3x at 1 agent, and at 64 agents 200x (L1) and 100x (L2).
+The reference column is the original system's 1-agent rate with 1 torch thread, as
+measured on the project's first 2-core machine (AMD EPYC without AVX-512): L1 121-145
+agent-steps/s, L2 48-55. The ratio is given against both ends. The goals are 3x at 1
+agent, and at 64 agents 200x (L1) and 100x (L2). On a faster CPU the ratio overstates:
+run an older revision beside this one with ``versions.py`` to see what the machine
+adds (docs/PERFORMANCE.md).
 
 The last table prices the probes. It times a clock lap in a tight loop, counts the
 laps a step makes, and compares that cost with the step's time. It then times probes
@@ -143,7 +146,10 @@ def main() -> None:
         f"training throughput, torch {torch.__version__}, {threads}, {args.device}, "
         f"{seconds:g} s per row"
     )
-    print("reference: the original's 1-agent rate on this machine (L1 121-145, L2 48-55)")
+    print(
+        "reference: the original's 1-agent rate on the first 2-core machine, an EPYC "
+        "without AVX-512 (L1 121-145, L2 48-55)"
+    )
     phases = "".join(f"{name:>9}" for name in PHASES)
     print(f"{'':4}{'agents':>7}{'agent-steps/s':>15}{'x reference':>14}{'goal':>6}"
           f"{'grad/s':>8}  |{phases}  (% of wall time)")  # fmt: skip
