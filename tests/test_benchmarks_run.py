@@ -119,6 +119,29 @@ def test_learning_bench_sweeps_compares_and_prints_the_targets_table(tmp_path):
     assert row[-1] in ("yes", "NO") and "heuristic" in lines[header + 2]
 
 
+def test_learning_bench_names_the_plot_extra_before_training_without_it(tmp_path):
+    # matplotlib hidden from the benchmark's Python, as in a venv without the plot extra
+    hide = (
+        "import runpy, sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'matplotlib':\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0] + '/learning.py', run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hide, str(ROOT / "tools" / "bench"), "--packs", "L0_0_minimal",
+         "--out", str(tmp_path), "--plots", str(tmp_path / "plots")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "E303" in result.stderr and "pip install -e '.[plot]'" in result.stderr
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())  # nothing ran
+
+
 def test_render_bench_draws_and_writes_an_episode():
     lines = run_bench("render.py", "--quick", "--mp4")
     assert lines[0].startswith("L3_temporal_mechanics: a 20-step episode, frames of ")

@@ -28,8 +28,10 @@ from pathlib import Path
 
 from hamlet.configs import PACK_NAMES
 from hamlet.runtime import HamletModel
+from hamlet.runtime.experiments.extras import require
 from hamlet.runtime.runs import evaluate
 from hamlet.schemas import load_pack
+from hamlet.schemas.errors import HamletError
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,15 @@ CAP = 500
 
 
 def hamlet(*args: str, capture: bool = False) -> str:
-    """The ``hamlet`` command of this Python, as a user would type it."""
+    """The ``hamlet`` command of this Python, as a user would type it; a failure ends the
+    benchmark with the command's own message and status."""
     command = [sys.executable, "-m", "hamlet.runtime.cli", *args]
-    done = subprocess.run(command, check=True, text=True, capture_output=capture)
+    done = subprocess.run(command, text=True, capture_output=capture)
+    if done.returncode != 0:
+        if capture:
+            sys.stderr.write(done.stdout + done.stderr)
+        print(f"learning.py: `hamlet {' '.join(args)}` failed", file=sys.stderr)
+        sys.exit(done.returncode)
     return done.stdout if capture else ""
 
 
@@ -112,6 +120,11 @@ def main() -> None:
         help="every pack's budget instead of its own (a quick look; the targets need theirs)",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.plots is not None:
+        try:  # before an hour of training, not after it
+            require("matplotlib", "plot", "drawing learning curves", "--plots")
+        except HamletError as error:
+            sys.exit(str(error))
 
     rows = []
     for name in args.packs:
