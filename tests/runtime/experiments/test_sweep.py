@@ -226,7 +226,10 @@ def _alive(pid: int) -> bool:
 def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
     pack = tiny_pack(tmp_path)
     out = tmp_path / "sweeps"
-    command = _sweep_command(pack, out, "stopped", seeds=2, episodes=60)
+    # Enough episodes that neither run can end before Ctrl-C: with 60, a fast machine
+    # finished the first run while the second was still starting.
+    episodes = 600
+    command = _sweep_command(pack, out, "stopped", seeds=2, episodes=episodes)
     driver = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE, text=True)
     folder = out / "stopped"
 
@@ -244,4 +247,4 @@ def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
         state = read_state(folder / run["run_dir"] / "metrics.sqlite")
         log = (folder / run["run_dir"] / "run.log").read_text()
         assert state["status"] in ("interrupted", "completed"), (run, log)
-    _resume_to_the_end(pack, out, "stopped", seeds=2, episodes=60)
+    _resume_to_the_end(pack, out, "stopped", seeds=2, episodes=episodes)
