@@ -226,11 +226,14 @@ def _alive(pid: int) -> bool:
 def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
     pack = tiny_pack(tmp_path)
     out = tmp_path / "sweeps"
-    # Enough episodes that neither run can end before Ctrl-C: with 60, a fast machine
-    # finished the first run while the second was still starting.
-    episodes = 600
+    episodes = 60
     command = _sweep_command(pack, out, "stopped", seeds=2, episodes=episodes)
-    driver = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    # A terminal's foreground job takes Ctrl-C; a background job of a script (`.ci/run &`)
+    # inherits SIGINT ignored, and would rightly train on. Start as the foreground would.
+    driver = subprocess.Popen(
+        command, start_new_session=True, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     folder = out / "stopped"
 
     def both_have_a_checkpoint() -> bool:
