@@ -73,6 +73,10 @@ def _window_calls(lstm: torch.nn.LSTM) -> dict[str, Any]:
     return calls
 
 
+def _median_p90(values: np.ndarray) -> tuple[float, float]:
+    return float(np.median(values)), float(np.percentile(values, 90))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=300, help="timed calls per row")
@@ -91,21 +95,18 @@ def main() -> None:
         times = interleaved_times(_step_calls(lstm, step, batch), args.warmup, args.repeats)
         floor = float(np.median(times["kernel"]))
         for name, values in times.items():
-            median = float(np.median(values))
-            print(
-                f"{batch:>6}  {name:<10}{median:>9.1f}"
-                f"{float(np.percentile(values, 90)):>9.1f}{median / floor:>9.2f}x"
-            )
+            median, p90 = _median_p90(values)
+            print(f"{batch:>6}  {name:<10}{median:>9.1f}{p90:>9.1f}{median / floor:>9.2f}x")
     print(f"a window (learning), forward and backward at batch {WINDOW_BATCH}, milliseconds:")
     print(f"{'steps':>6}{'median':>9}{'p90':>9}{'per step':>10}{'x 1 step':>10}")
     repeats = max(1, args.repeats // 5)
     times = interleaved_times(_window_calls(lstm), max(1, args.warmup // 5), repeats)
     one = float(np.median(times["1"]))
     for length, values in times.items():
-        median = float(np.median(values))
+        median, p90 = _median_p90(values / 1e3)
         print(
-            f"{length:>6}{median / 1e3:>9.2f}{float(np.percentile(values, 90)) / 1e3:>9.2f}"
-            f"{median / 1e3 / int(length):>10.2f}{median / one:>9.2f}x"
+            f"{length:>6}{median:>9.2f}{p90:>9.2f}{median / int(length):>10.2f}"
+            f"{median * 1e3 / one:>9.2f}x"
         )
 
 

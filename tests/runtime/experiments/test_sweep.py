@@ -226,8 +226,7 @@ def _alive(pid: int) -> bool:
 def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
     pack = tiny_pack(tmp_path)
     out = tmp_path / "sweeps"
-    episodes = 60
-    command = _sweep_command(pack, out, "stopped", seeds=2, episodes=episodes)
+    command = _sweep_command(pack, out, "stopped", seeds=2, episodes=60)
     # A terminal's foreground job takes Ctrl-C; a background job of a script (`.ci/run &`)
     # inherits SIGINT ignored, and would rightly train on. Start as the foreground would.
     driver = subprocess.Popen(
@@ -250,4 +249,4 @@ def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
         state = read_state(folder / run["run_dir"] / "metrics.sqlite")
         log = (folder / run["run_dir"] / "run.log").read_text()
         assert state["status"] in ("interrupted", "completed"), (run, log)
-    _resume_to_the_end(pack, out, "stopped", seeds=2, episodes=episodes)
+    _resume_to_the_end(pack, out, "stopped", seeds=2, episodes=60)
