@@ -73,12 +73,7 @@ def save_figure(curves: Curves, path: str | Path, *, title: str) -> Figure:
                        gid=f"stage-{panel.metric.name}-{change.group}-{change.stage}")  # fmt: skip
         ax.set_ylabel(panel.metric.label)
         ax.grid(alpha=0.3)
-    for change in curves.stage_changes:
-        axes[0].annotate(
-            f"{change.group}{change.stage}" if len(colors) > 1 else f"stage {change.stage}",
-            (change.x, 1), xycoords=("data", "axes fraction"), xytext=(2, -10),
-            textcoords="offset points", fontsize=7, color=colors[change.group],
-        )  # fmt: skip
+    _label_stage_changes(axes[0], curves, colors)
     axes[-1].set_xlabel(curves.x_label)
     axes[0].legend(loc="best", fontsize=8)
     figure.suptitle(title, fontsize=10)
@@ -88,6 +83,38 @@ def save_figure(curves: Curves, path: str | Path, *, title: str) -> Figure:
     with matplotlib.rc_context({"svg.hashsalt": "hamlet"}):
         write_atomically(path, lambda out: figure.savefig(out, format=suffix, metadata=metadata))
     return figure
+
+
+LABEL_GAP = 0.08
+"""Stage labels closer than this share of the x range go on separate lines."""
+
+
+def _label_stage_changes(ax: Any, curves: Curves, colors: dict[str, str]) -> None:
+    """Name each stage line at the top of ``ax``; labels that would overlap (stages
+    reached close together) step down a line each."""
+    low, high = ax.get_xlim()
+    changes = sorted(curves.stage_changes, key=lambda change: change.x)
+    rows = label_rows([change.x for change in changes], LABEL_GAP * (high - low))
+    for change, row in zip(changes, rows, strict=True):
+        ax.annotate(
+            f"{change.group}{change.stage}" if len(colors) > 1 else f"stage {change.stage}",
+            (change.x, 1), xycoords=("data", "axes fraction"), xytext=(2, -10 - 9 * row),
+            textcoords="offset points", fontsize=7, color=colors[change.group],
+        )  # fmt: skip
+
+
+def label_rows(xs: Sequence[float], gap: float) -> list[int]:
+    """A line for each label at ``xs`` (sorted): the first line whose last label is at
+    least ``gap`` to the left, so that labels on one line never overlap."""
+    ends: list[float] = []  # the x of the last label on each line
+    rows = []
+    for x in xs:
+        row = next((i for i, end in enumerate(ends) if x - end >= gap), len(ends))
+        if row == len(ends):
+            ends.append(x)
+        ends[row] = x
+        rows.append(row)
+    return rows
 
 
 def terminal_plot(

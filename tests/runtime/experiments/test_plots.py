@@ -11,7 +11,7 @@ import pytest
 from hamlet.runtime.cli import main
 from hamlet.runtime.experiments.curves import learning_curves
 from hamlet.runtime.experiments.groups import find_runs, group_runs
-from hamlet.runtime.experiments.plots import save_figure, terminal_plot
+from hamlet.runtime.experiments.plots import label_rows, save_figure, terminal_plot
 
 from .conftest import make_run
 
@@ -125,3 +125,31 @@ def test_without_the_plot_extra_hamlet_plot_says_what_to_install(two_groups, mon
     err = capsys.readouterr().err
     assert "error[E303]" in err and f"needs {module}, which is not installed" in err
     assert "pip install 'hamlet[plot]'" in err
+
+
+def test_stage_labels_reached_close_together_do_not_overlap(tmp_path):
+    """Stages 2 to 5 reached within a few episodes (as L2's curriculum does): each label
+    is drawn where no other covers it, the first on the top line."""
+    for seed in range(2):
+        make_run(tmp_path / "runs" / f"a{seed}", seed=seed, survival=[5, 10, 20, 30, 40],
+                 episodes=201, transitions=[(100, 2), (104, 3), (108, 4), (160, 5)])  # fmt: skip
+    figure = save_figure(_curves(tmp_path / "runs"), tmp_path / "stages.png", title="t")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)  # as the PNG was drawn
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    labels = {text.get_text(): text.get_window_extent(renderer) for text in figure.axes[0].texts}
+    assert sorted(labels) == ["stage 2", "stage 3", "stage 4", "stage 5"]
+    boxes = list(labels.values())
+    for i, box in enumerate(boxes):
+        for other in boxes[i + 1 :]:
+            assert not box.overlaps(other)
+    # stage 5 is far enough from the rest to share the top line with stage 2
+    assert labels["stage 5"].y0 == pytest.approx(labels["stage 2"].y0)
+    assert labels["stage 3"].y0 < labels["stage 2"].y0
+
+
+def test_label_rows_take_the_first_line_with_room():
+    assert label_rows([0, 1, 2, 10, 10.5], gap=3) == [0, 1, 2, 0, 1]
+    assert label_rows([], gap=3) == []
