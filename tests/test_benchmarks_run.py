@@ -148,7 +148,7 @@ def test_render_bench_draws_and_writes_an_episode():
     assert [line.split()[0] for line in lines[1:]] == ["draw", "gif", "mp4"]
 
 
-def test_recurrent_bench_times_the_step_both_ways_and_windows_of_every_length():
+def test_recurrent_bench_times_the_step_both_ways_windows_and_a_gradient_step_by_part():
     lines = run_bench("recurrent.py", "--repeats", "5", "--warmup", "1")
     assert lines[0].startswith("L2's LSTM(224->256)") and "1 thread" in lines[0]
     step = lines.index("one step (acting), microseconds per call:")
@@ -158,5 +158,11 @@ def test_recurrent_bench_times_the_step_both_ways_and_windows_of_every_length():
         (b, c) for b in ("1", "16", "64") for c in ("kernel", "lstm_step")
     ]
     assert all(r[-1] == "1.00x" for r in rows if r[1] == "kernel")
-    lengths = [line.split()[0] for line in lines[window + 2 :]]
+    parts = next(i for i, line in enumerate(lines) if line.startswith("a gradient step by part"))
+    lengths = [line.split()[0] for line in lines[window + 2 : parts]]
     assert lengths == ["1", "4", "8", "13"]
+    rows = [line.split() for line in lines[parts + 2 :]]
+    assert [r[0] for r in rows] == [
+        "learn()", "sample", "target", "burn-in", "online+bwd", "optimizer", "rnd",
+    ]  # fmt: skip
+    assert rows[0][-1] == "1.00x" and all(float(r[1]) > 0 for r in rows)

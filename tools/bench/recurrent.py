@@ -1,9 +1,9 @@
-"""Benchmark the recurrent memory of L2's brain: one step, and the cost of a window.
+"""Benchmark the recurrent memory of L2's brain: one step, a window, a gradient step.
 
 Run: ``python tools/bench/recurrent.py [--repeats N] [--warmup N]``. It builds
 ``recurrent_spatial_q`` for L2_partial_observability (seed 0) and times its LSTM
-alone, on one torch thread, with the calls interleaved round-robin so that a change
-in machine load hits them alike. Two tables:
+alone, then a whole gradient step, on one torch thread, with the calls interleaved
+round-robin so that a change in machine load hits them alike. Three tables:
 
 * **One step** (acting, under ``torch.no_grad()``): the LSTM module on a sequence of
   length 1, which is what the generated code called before, against the generated
@@ -14,6 +14,12 @@ in machine load hits them alike. Two tables:
   window (burn-in 4, length 8 and the last next state); ``per step`` is the median
   divided by the length. A cost that barely grows with the length is a fixed cost per
   call: cutting steps from the window saves less than their share.
+* **A gradient step by part**: L2's whole ``learn()`` at 1 agent (its shipped settings,
+  after ``learning_starts``) beside each of its parts called alone: sampling the
+  windows, the target network's pass (no gradients), the online burn-in (no gradients),
+  the online pass over the trained steps with its backward, the optimizer step (with
+  gradient clipping), and RND (novelty of the next states and its predictor's step).
+  The parts add up to about the whole; what remains is building the targets and the loss.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 from timing import interleaved_times
+from train import ready_trainer
 
 from hamlet.runtime import HamletModel
 
@@ -73,6 +80,49 @@ def _window_calls(lstm: torch.nn.LSTM) -> dict[str, Any]:
     return calls
 
 
+def _learn_calls() -> dict[str, Any]:
+    """L2's gradient step whole, and each of its parts alone (same batch shapes)."""
+    trainer = ready_trainer("L2_partial_observability", 1)
+    learner = trainer.learner
+    cfg = learner.learning
+    burn_in = cfg["sequence"]["burn_in"]
+    time = burn_in + cfg["sequence"]["length"]
+    batch = learner.replay.sample(cfg["batch_size"], time, learner.generator, 1.0)
+    sequence = torch.cat([batch.obs[:, :1], batch.next_obs], dim=1)
+    h, c = batch.hidden  # type: ignore[misc]
+    online, target = learner.online, learner.target
+    with torch.no_grad():
+        _, h_warm, c_warm = online.forward_sequence(sequence[:, :burn_in], h, c)
+    params = list(online.parameters())
+
+    def sample() -> None:
+        learner.replay.sample(cfg["batch_size"], time, learner.generator, 1.0)
+
+    def target_pass() -> None:
+        with torch.no_grad():
+            target.forward_sequence(sequence, h, c)
+
+    def burn() -> None:
+        with torch.no_grad():
+            online.forward_sequence(sequence[:, :burn_in], h, c)
+
+    def online_pass() -> None:
+        out, _, _ = online.forward_sequence(sequence[:, burn_in:time], h_warm, c_warm)
+        out.square().mean().backward()
+
+    def optimizer() -> None:
+        torch.nn.utils.clip_grad_norm_(params, cfg["max_grad_norm"])
+        learner.optimizer.step()
+
+    def rnd() -> None:
+        trainer.rnd.reward(batch.next_obs.reshape(-1, batch.next_obs.shape[-1]))
+
+    online_pass()  # gradients for the optimizer to step with
+    return {"learn()": learner.learn, "sample": sample, "target": target_pass,
+            "burn-in": burn, "online+bwd": online_pass, "optimizer": optimizer,
+            "rnd": rnd}  # fmt: skip
+
+
 def _median_p90(values: np.ndarray) -> tuple[float, float]:
     return float(np.median(values)), float(np.percentile(values, 90))
 
@@ -108,6 +158,13 @@ def main() -> None:
             f"{length:>6}{median:>9.2f}{p90:>9.2f}{median / int(length):>10.2f}"
             f"{median * 1e3 / one:>9.2f}x"
         )
+    print("a gradient step by part (L2, 1 agent, shipped settings), milliseconds:")
+    print(f"{'part':<12}{'median':>9}{'p90':>9}{'x learn()':>11}")
+    times = interleaved_times(_learn_calls(), max(1, args.warmup // 5), repeats)
+    whole = float(np.median(times["learn()"]))
+    for name, values in times.items():
+        median, p90 = _median_p90(values / 1e3)
+        print(f"{name:<12}{median:>9.2f}{p90:>9.2f}{median * 1e3 / whole:>10.2f}x")
 
 
 if __name__ == "__main__":
