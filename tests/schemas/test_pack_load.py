@@ -211,9 +211,7 @@ def test_curriculum_and_exploration_per_level(packs: dict[str, Pack]) -> None:
     assert per_level(packs, lambda p: training(p).run.agents) == [16] * 5
     assert per_level(packs, lambda p: exploration(p).rnd.embed_dim) == [64, 64, 128, 128, 128]
     intrinsic = lambda p: exploration(p).intrinsic  # noqa: E731
-    # The reference weighed L2's novelty at 0.1; at 0.1 most L2 runs settle on sleeping
-    # alone, so L2 weighs it as L1 and L3 do (docs/TRAINING.md).
-    assert per_level(packs, lambda p: intrinsic(p).initial_weight) == [0.1, 0.1, 1.0, 1.0, 1.0]
+    assert per_level(packs, lambda p: intrinsic(p).initial_weight) == [0.1, 0.1, 1.0, 0.1, 1.0]
     assert per_level(packs, lambda p: intrinsic(p).survival_window) == [50, 50, 100, 100, 100]
     assert per_level(packs, lambda p: training(p).run.max_episodes) == [
         500, 500, 5000, 10000, 10000,
