@@ -112,7 +112,8 @@ def label_rows(xs: Sequence[float], gap: float) -> list[int]:
         row = next((i for i, end in enumerate(ends) if x - end >= gap), len(ends))
         if row == len(ends):
             ends.append(x)
-        ends[row] = x
+        else:
+            ends[row] = x
         rows.append(row)
     return rows
 
