@@ -79,6 +79,15 @@ class Curriculum(ConfigModel):
     """Stages from easiest to hardest."""
 
 
+class OnAdvance(ConfigModel):
+    """Exploring again after the curriculum advances a stage."""
+
+    value: float
+    """Epsilon right after an advance (if the schedule's own value is lower)."""
+    fraction: float
+    """Share of the run's budget over which it falls back to the schedule's value."""
+
+
 class Epsilon(ConfigModel):
     """Epsilon-greedy schedule: linear over a ``fraction`` of the run's budget, or
     ``max(min, epsilon * decay)`` after every episode of each agent (set one of the two;
@@ -92,6 +101,8 @@ class Epsilon(ConfigModel):
     """Factor applied after each episode of each agent."""
     min: float = 0.01
     """Floor of epsilon."""
+    on_advance: OnAdvance | None = None
+    """Explore again after each advance of the curriculum (None: no change)."""
 
     @property
     def per_episode_decay(self) -> float | None:

@@ -26,6 +26,10 @@ class EpsilonSchedule:
       agents sharing a learner epsilon decays once per N completed episodes, so it
       follows each agent's experience. How far it falls depends on how many episodes
       each agent plays, not on the run's budget.
+
+    With ``on_advance``, each advance of the curriculum lifts epsilon to
+    ``on_advance.value``, from where it falls in a straight line back to the rule's own
+    value over ``on_advance.fraction`` of the budget: a harder stage is met exploring.
     """
 
     STEPS = 1000
@@ -37,7 +41,14 @@ class EpsilonSchedule:
         self.agents = agents
         self.episodes = 0
         self.progress = 0.0
+        """Where the run was (0 to 1) when epsilon last moved along the budget."""
+        self.scheduled = config.start
+        """The rule's own value, before any lift from an advance."""
+        self.advanced_at: float | None = None
+        """The run's progress at the curriculum's last advance (with ``on_advance``)."""
         self.value = config.start
+        spans = [f for f in (config.fraction, _lift_span(config)) if f is not None]
+        self._step = min(spans) / self.STEPS if spans else None
         self._table: tuple[float, Tensor] | None = None
 
     def episode_done(self) -> None:
@@ -45,19 +56,40 @@ class EpsilonSchedule:
         decay = self.config.per_episode_decay
         if decay is not None:
             decayed = self.config.start * decay ** (self.episodes / self.agents)
-            self.value = max(self.config.min, decayed)
+            self.scheduled = max(self.config.min, decayed)
+            self.value = self._lifted()
 
     def advance(self, progress: float) -> None:
         """The run is ``progress`` (0 to 1) of the way through its budget."""
-        fraction = self.config.fraction
-        if fraction is None or progress < self.progress + fraction / self.STEPS:
-            return
+        if self._step is not None and progress >= self.progress + self._step:
+            self._move(progress)
+
+    def stage_advanced(self, progress: float) -> None:
+        """The curriculum has just advanced a stage, ``progress`` into the run."""
+        if self.config.on_advance is not None:
+            self.advanced_at = progress
+            self._move(progress)
+
+    def _move(self, progress: float) -> None:
         self.progress = progress
-        start, floor = self.config.start, self.config.min
-        if progress >= fraction:
-            self.value = floor
-        else:
-            self.value = start + (floor - start) * progress / fraction
+        config = self.config
+        if config.fraction is not None:
+            start, floor = config.start, config.min
+            if progress >= config.fraction:
+                self.scheduled = floor
+            else:
+                self.scheduled = start + (floor - start) * progress / config.fraction
+        self.value = self._lifted()
+
+    def _lifted(self) -> float:
+        """The rule's value, or the lift after the last advance where that is higher."""
+        lift = self.config.on_advance
+        if lift is None or self.advanced_at is None:
+            return self.scheduled
+        left = 1.0 - (self.progress - self.advanced_at) / lift.fraction
+        if left <= 0.0:
+            return self.scheduled
+        return max(self.scheduled, self.scheduled + (lift.value - self.scheduled) * left)
 
     def entropy_table(self, actions: int, device: torch.device) -> Tensor:
         """:func:`policy_entropy` at this epsilon for every count of valid actions, 0 to
@@ -69,12 +101,26 @@ class EpsilonSchedule:
         return self._table[1]
 
     def state_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "episodes": self.episodes, "progress": self.progress}
+        return {
+            "value": self.value,
+            "episodes": self.episodes,
+            "progress": self.progress,
+            "scheduled": self.scheduled,
+            "advanced_at": self.advanced_at,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.value = float(state["value"])
         self.episodes = int(state["episodes"])
         self.progress = float(state.get("progress", 0.0))
+        # (checkpoints from before ``on_advance`` had no lift: the value was the rule's)
+        self.scheduled = float(state.get("scheduled", self.value))
+        advanced_at = state.get("advanced_at")
+        self.advanced_at = None if advanced_at is None else float(advanced_at)
+
+
+def _lift_span(config: Epsilon) -> float | None:
+    return None if config.on_advance is None else config.on_advance.fraction
 
 
 def policy_entropy(epsilon: float, valid: Tensor) -> Tensor:

@@ -230,6 +230,8 @@ class Trainer:
                 affordance_transitions=pairs[agent],
             )
             transition = self.curriculum.episode_done(self.episodes_done, survived, entropy, stage)
+            if transition is not None and transition.reason == "advance":
+                self.epsilon.stage_advanced(self.progress)
             self.epsilon.episode_done()
             self.intrinsic.episode_done(survived)
             self.episodes_done += 1

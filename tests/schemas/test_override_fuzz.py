@@ -58,6 +58,11 @@ def real_settings(rng: random.Random) -> list[tuple[str, str]]:
                 stack.extend(((*path, k), v) for k, v in value.items())
             elif isinstance(value, list):
                 stack.extend(((*path, i), v) for i, v in enumerate(value))
+    # Optional settings no shipped file of this pack writes.
+    keys += [
+        ("exploration.epsilon.on_advance", '{"value": 0.3, "fraction": 0.1}'),
+        ("exploration.epsilon.on_advance.value", "0.3"),
+    ]
     return keys
 
 

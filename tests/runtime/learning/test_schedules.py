@@ -8,7 +8,7 @@ import statistics
 from hamlet.runtime.learning.curriculum import AdversarialCurriculum
 from hamlet.runtime.learning.exploration import EpsilonSchedule, IntrinsicWeight
 from hamlet.schemas import load_pack
-from hamlet.schemas.pack import Curriculum, Epsilon, Intrinsic
+from hamlet.schemas.pack import Curriculum, Epsilon, Intrinsic, OnAdvance
 
 STAGES = load_pack("L1_full_observability").training.curriculum.stages
 
@@ -104,6 +104,52 @@ def test_a_budget_schedule_moves_in_small_steps_and_survives_a_checkpoint():
     again.load_state_dict(e.state_dict())
     again.advance(0.3002)  # too little to move from where it was
     assert again.value == e.value and abs(e.value - 0.7) < 1e-9
+
+
+def test_an_advance_lifts_epsilon_which_falls_back_to_the_schedule():
+    lift = OnAdvance(value=0.4, fraction=0.1)
+    e = EpsilonSchedule(Epsilon(start=1.0, fraction=0.25, min=0.1, on_advance=lift))
+    e.advance(0.5)
+    assert e.value == 0.1
+    e.stage_advanced(0.5)
+    assert abs(e.value - 0.4) < 1e-9
+    e.advance(0.55)  # half of the lift's span: halfway back
+    assert abs(e.value - 0.25) < 1e-9
+    again = EpsilonSchedule(e.config)
+    again.load_state_dict(e.state_dict())
+    again.advance(0.575)
+    assert abs(again.value - 0.175) < 1e-9  # the lift survives a checkpoint
+    e.advance(0.6)
+    assert abs(e.value - 0.1) < 1e-9
+
+
+def test_a_lift_never_lowers_epsilon_and_is_off_by_default():
+    lift = OnAdvance(value=0.3, fraction=0.1)
+    e = EpsilonSchedule(Epsilon(start=1.0, fraction=0.5, min=0.0, on_advance=lift))
+    e.stage_advanced(0.05)  # the schedule is still at 0.9: the lift is below it
+    assert abs(e.value - 0.9) < 1e-9
+    e.advance(0.1)
+    assert abs(e.value - 0.8) < 1e-9
+    plain = EpsilonSchedule(Epsilon(start=1.0, fraction=0.25, min=0.1))
+    plain.advance(0.5)
+    plain.stage_advanced(0.5)
+    assert plain.value == 0.1
+
+
+def test_a_lift_falls_back_to_a_per_episode_schedule():
+    lift = OnAdvance(value=0.5, fraction=0.2)
+    e = EpsilonSchedule(Epsilon(start=1.0, decay=0.5, min=0.05, on_advance=lift))
+    for _ in range(10):
+        e.episode_done()
+    assert e.value == 0.05
+    e.stage_advanced(0.3)
+    assert abs(e.value - 0.5) < 1e-9
+    e.episode_done()  # episodes do not undo the lift; the budget lowers it
+    assert abs(e.value - 0.5) < 1e-9
+    e.advance(0.4)
+    assert abs(e.value - 0.275) < 1e-9
+    e.advance(0.5)
+    assert e.value == 0.05
 
 
 def test_per_episode_decay_ignores_the_budget():

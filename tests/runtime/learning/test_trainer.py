@@ -83,3 +83,26 @@ def test_affordance_transitions_count_each_interaction_that_follows_another(tmp_
             expected[episode.agent], last[episode.agent] = {}, None
             seen += 1
     assert any(t for episodes in by_agent.values() for t in episodes)  # something was counted
+
+
+def test_an_advance_of_the_curriculum_lifts_epsilon(tmp_path):
+    source = tiny_pack(
+        tmp_path, window="2", min_episodes_at_stage="2", advance_survival="0.01",
+        retreat_survival="0.0", entropy_gate="1.0",
+    )  # fmt: skip
+    training = source / "training.yaml"
+    training.write_text(
+        training.read_text().replace(
+            "epsilon: {start: 1.0, fraction: 0.25, min: 0.01}",
+            "epsilon: {start: 0.2, fraction: 0.25, min: 0.01, "
+            "on_advance: {value: 0.9, fraction: 0.5}}",
+        )
+    )
+    pack = load_pack(source)
+    trainer = Trainer(pack, HamletModel.from_spec(source / "brain.yaml", seed=0), seed=0)
+    before = trainer.epsilon.value
+    moves = []
+    while not moves:
+        moves = [e for e in trainer.step() if e.transition is not None]
+    assert moves[0].transition.reason == "advance" and before <= 0.2
+    assert 0.85 < trainer.epsilon.value <= 0.9  # lifted, and only beginning to fall back
