@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hamlet.runtime.cli import _parser
+from hamlet.runtime.cli import build_parser
 from hamlet.runtime.experiments.sweep import sweep_from_command_line
 from hamlet.schemas.source import parse_yaml
 from hamlet.schemas.sweep import parse_sweep
@@ -37,14 +37,14 @@ def test_the_page_shows_the_commands_of_every_step():
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_is_one_hamlet_takes(command):
-    _parser().parse_args(shlex.split(command)[1:])  # argparse exits on anything unknown
+    build_parser().parse_args(shlex.split(command)[1:])  # argparse exits on anything unknown
 
 
 def test_the_sweep_file_is_the_sweep_of_the_command_line():
     (yaml,) = [b.text for b in fenced_blocks(PAGE) if b.lang == "yaml"]
     from_file = parse_sweep(parse_yaml(yaml, "sweep.yaml"))
     (command,) = [c for c in COMMANDS if c.startswith("hamlet sweep") and "--backend" not in c]
-    args = _parser().parse_args(shlex.split(command)[1:])
+    args = build_parser().parse_args(shlex.split(command)[1:])
     from_line = sweep_from_command_line(
         args.sources, seeds=args.seeds, sets=args.set, agent_steps=args.agent_steps,
         agents=args.agents, name=args.name,

@@ -11,7 +11,7 @@ import pytest
 
 from hamlet.configs import PACK_NAMES
 from hamlet.runtime import HamletModel
-from hamlet.runtime.cli import _parser
+from hamlet.runtime.cli import build_parser
 from hamlet.runtime.runs import RunOptions, evaluate, run_training
 from hamlet.schemas import load_pack
 
@@ -32,9 +32,9 @@ def test_python_examples_run(tmp_path, monkeypatch):
 
 
 def test_every_run_option_in_the_table_exists():
-    run = next(a for a in _parser()._subparsers._group_actions[0].choices.items() if a[0] == "run")[
-        1
-    ]
+    run = next(
+        a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "run"
+    )[1]
     known = {s for action in run._actions for s in action.option_strings}
     documented = set(re.findall(r"^\| `(--[a-z-]+)", PAGE, re.M))
     assert documented and documented <= known

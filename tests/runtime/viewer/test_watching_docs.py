@@ -7,7 +7,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from hamlet.runtime.cli import _parser
+from hamlet.runtime.cli import build_parser
 from hamlet.runtime.runs import RunOptions, run_training
 
 from ...compiler.test_docs import fenced_blocks
@@ -17,7 +17,7 @@ PAGE = (Path(__file__).resolve().parents[3] / "docs" / "WATCHING.md").read_text(
 
 
 def _options(command: str) -> set[str]:
-    commands = _parser()._subparsers._group_actions[0].choices
+    commands = build_parser()._subparsers._group_actions[0].choices
     return {s for action in commands[command]._actions for s in action.option_strings}
 
 

@@ -1,211 +1,20 @@
-"""``hamlet``: work with config packs, trained models and runs.
-
-Exit codes: 0 success, 1 a problem with the input (explained on stderr), 2 a
-usage error.
-"""
+"""The ``hamlet`` command line: every command, its flags and their help."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 
 from hamlet.compiler import DEFAULT_MAX_MEMORY
-from hamlet.compiler.cli import run_cli
 from hamlet.compiler.memory import format_bytes
 from hamlet.schemas import options
 
-from .experiments.curves import METRICS, X_AXES
-from .experiments.stats import DEFAULT_REPS
-from .export import FORMATS
-from .model.device import DEVICE_HELP
-from .runs import newest_model
-
-DEFAULT_PORT = 8765
-"""Where ``hamlet run --serve`` streams and ``hamlet watch`` looks, unless told."""
-DEFAULT_WEB_PORT = 8000
-"""Where ``--web`` serves the viewer's page, unless told (viewer/web.py)."""
-DEFAULT_FPS = 10.0
-"""Frames per second of ``--gif`` and ``--mp4``: one step a frame, the viewer's speed."""
-SPEED_HELP = "viewer steps per second to start with (default 10; + and - change it)"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(_parser(), argv)
-
-
-def _packs(args: argparse.Namespace) -> int:
-    from .world.packs import format_packs
-
-    print(format_packs(paths=args.paths))
-    return 0
-
-
-def _inspect(args: argparse.Namespace) -> int:
-    from .model import HamletModel
-    from .model.describe import describe_model, format_description
-
-    path = newest_model(Path(args.path))
-    model = HamletModel.load(path, allow_hash_mismatch=args.allow_hash_mismatch)
-    info = describe_model(model, path)
-    print(json.dumps(info, indent=2, default=str) if args.json else format_description(info))
-    return 0
-
-
-def _export(args: argparse.Namespace) -> int:
-    from .model import HamletModel
-
-    path = newest_model(Path(args.checkpoint))
-    model = HamletModel.load(path, allow_hash_mismatch=args.allow_hash_mismatch)
-    exported = model.export(args.out, args.format, verify=args.verify)
-    print(f"wrote {exported.path} ({args.format})")
-    if exported.verification is not None:
-        print(exported.verification)
-    return 0
-
-
-def _migrate(args: argparse.Namespace) -> int:
-    from hamlet.compiler.cli import print_diagnostics
-
-    from .model.migrate import Kept, Migrated, migrate
-
-    path = Path(args.path)
-    if (path / "checkpoints").is_dir():  # a run directory: its checkpoints
-        path = path / "checkpoints"
-    failed = handled = 0
-    for outcome in migrate(path, force=args.force):
-        if isinstance(outcome, Migrated):
-            handled += 1
-            again = ", replacing the one there" if outcome.replaced else ""
-            print(f"wrote {outcome.target} (from {outcome.source.name}{again})")
-        elif isinstance(outcome, Kept):
-            handled += 1
-            print(f"kept {outcome.target}, which exists already (--force replaces it)")
-        else:
-            failed += 1
-            print_diagnostics(outcome.errors)
-    if handled == 0 and failed == 0:
-        print(f"no training checkpoints (checkpoint_ep*.pt) in {args.path}")
-    return 1 if failed else 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .runs import RunOptions
-
-    if args.pack is None and args.resume is None:
-        args.parser.error("give a config pack (or --resume RUN_DIR)")
-    if args.watch and args.serve:
-        args.parser.error("--watch already serves its own viewer: give one of --watch, --serve")
-    if args.port is not None and not (args.watch or args.serve):
-        args.parser.error("--port goes with --serve (or --watch)")
-    if args.web and not args.watch:
-        args.parser.error("--web goes with --watch: hamlet run PACK --watch --web")
-    if args.json and (args.watch or args.quiet):
-        args.parser.error("--json prints the progress: it goes with neither --watch nor --quiet")
-    options = RunOptions(
-        pack=args.pack,
-        episodes=args.episodes,
-        seed=args.seed,
-        agents=args.agents,
-        device=args.device,
-        out=args.out,
-        resume=args.resume,
-        checkpoint_every=args.checkpoint_every,
-        minutes=args.minutes,
-        agent_steps=args.agent_steps,
-        overrides=args.set,
-        max_memory=args.max_memory,
-    )
-    if args.watch:
-        from .viewer.watch import run_watched
-
-        if args.web:  # --port is the page's; the stream behind it takes any free port
-            web = args.port if args.port is not None else DEFAULT_WEB_PORT
-            result = run_watched(options, port=0, speed=args.speed, web=web)
-        else:
-            result = run_watched(options, port=args.port or 0, speed=args.speed)
-    else:
-        from .runs import run_in_terminal
-
-        port = args.port if args.port is not None else DEFAULT_PORT
-        result = run_in_terminal(
-            options, quiet=args.quiet, serve_port=port if args.serve else None, as_json=args.json
-        )
-    print(json.dumps(result.to_json()) if args.json else result)
-    return 130 if result.interrupted else 0
-
-
-def _eval(args: argparse.Namespace) -> int:
-    from .runs import evaluate_checkpoint
-
-    evaluation = evaluate_checkpoint(
-        args.model, pack=args.pack, stage=args.stage, multiplier=args.multiplier,
-        episodes=args.episodes, seed=args.seed, device=args.device, new_layout=args.new_layout,
-    )  # fmt: skip
-    print(json.dumps(evaluation.to_json(), indent=2) if args.json else evaluation)
-    return 0
-
-
-def _pictures(args: argparse.Namespace) -> bool:
-    """Whether the command writes pictures (--gif, --mp4) instead of opening the viewer."""
-    pictures = args.gif is not None or args.mp4 is not None
-    if args.fps is not None and not pictures:
-        args.parser.error("--fps goes with --gif or --mp4")
-    args.fps = args.fps or DEFAULT_FPS
-    return pictures
-
-
-def _watch(args: argparse.Namespace) -> int:
-    from .viewer.watch import record_checkpoint, watch_checkpoint, watch_stream
-
-    if args.web:
-        return _watch_web(args)
-    if args.port is not None:
-        args.parser.error("--port goes with --web")
-    if args.checkpoint is None:
-        used = [
-            f"--{n}"
-            for n in ("pack", "stage", "episodes", "gif", "mp4", "fps")
-            if getattr(args, n) is not None
-        ]
-        if used:
-            verb = "go" if len(used) > 1 else "goes"
-            args.parser.error(f"{', '.join(used)} {verb} with --checkpoint")
-        return watch_stream(args.url, speed=args.speed)
-    if _pictures(args):
-        if args.episodes is not None:
-            args.parser.error("--gif and --mp4 record one episode: leave out --episodes")
-        return record_checkpoint(
-            newest_model(Path(args.checkpoint)), pack=args.pack, stage=args.stage,
-            epsilon=args.epsilon, seed=args.seed, gif=args.gif, mp4=args.mp4, fps=args.fps,
-        )  # fmt: skip
-    return watch_checkpoint(
-        newest_model(Path(args.checkpoint)), pack=args.pack, stage=args.stage,
-        epsilon=args.epsilon, seed=args.seed, episodes=args.episodes, speed=args.speed,
-    )  # fmt: skip
-
-
-def _watch_web(args: argparse.Namespace) -> int:
-    """``hamlet watch ... --web``: the same ``hamlet watch``, as a web page."""
-    from .viewer.web import serve_viewer
-
-    if args.gif is not None or args.mp4 is not None:
-        args.parser.error("--web shows the viewer; --gif and --mp4 write files: give one")
-    if args.checkpoint is None:
-        watch = [args.url]
-    else:
-        watch = ["--checkpoint", str(Path(newest_model(Path(args.checkpoint))).resolve())]
-        watch += ["--epsilon", f"{args.epsilon:g}", "--seed", str(args.seed)]
-        for flag in ("pack", "stage", "episodes"):
-            if getattr(args, flag) is not None:
-                watch += [f"--{flag}", str(getattr(args, flag))]
-    watch += ["--speed", f"{args.speed:g}"]
-    port = args.port if args.port is not None else DEFAULT_WEB_PORT
-    serve_viewer(watch, port=port, title="HAMLET viewer")
-    return 0
+from ..experiments.curves import METRICS, X_AXES
+from ..experiments.stats import DEFAULT_REPS
+from ..export import FORMATS
+from ..model.device import DEVICE_HELP
+from . import commands
+from .commands import DEFAULT_FPS, DEFAULT_PORT, DEFAULT_WEB_PORT, SPEED_HELP
 
 
 def _picture_options(sub: argparse.ArgumentParser, what: str) -> None:
@@ -220,73 +29,27 @@ def _picture_options(sub: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def _replay(args: argparse.Namespace) -> int:
-    from .viewer.watch import record_replay, replay
-
-    if _pictures(args):
-        if args.episode is None or args.list:
-            args.parser.error(
-                "--gif and --mp4 draw one recorded episode: give --episode N "
-                f"(hamlet replay {args.run_dir} --list shows them)"
-            )
-        return record_replay(args.run_dir, args.episode, gif=args.gif, mp4=args.mp4, fps=args.fps)
-    return replay(args.run_dir, episode=args.episode, list_only=args.list, speed=args.speed)
-
-
-def _compare(args: argparse.Namespace) -> int:
-    from .experiments.compare import compare_command
-
-    print(
-        compare_command(
-            args.runs, as_json=args.json, plot=args.plot, x=args.x, metrics=args.metric,
-            reps=args.reps,
-        )
-    )  # fmt: skip
-    return 0
-
-
-def _plot(args: argparse.Namespace) -> int:
-    from .experiments.plots import plot_run
-
-    print(plot_run(args.run_dir, plot=args.plot, x=args.x, metrics=args.metric))
-    return 0
-
-
-def _sweep(args: argparse.Namespace) -> int:
-    from .experiments.sweep import run_sweep, sweep_from_command_line
-
-    spec = sweep_from_command_line(
-        args.sources, seeds=args.seeds, seed_list=args.seed_list, sets=args.set,
-        episodes=args.episodes, agent_steps=args.agent_steps, minutes=args.minutes,
-        agents=args.agents, workers=args.workers, backend=args.backend, address=args.address,
-        name=args.name, device=args.device,
-    )  # fmt: skip
-    result = run_sweep(spec, out=args.out, max_memory=args.max_memory, quiet=args.quiet)
-    print(result)
-    return 130 if result.interrupted else 0
-
-
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hamlet",
         description="HAMLET: train brains in a small town, watch them learn, use them anywhere.",
         epilog="Compile and inspect brain specs with `hamletc`.",
     )
     parser.add_argument("--version", action="version", version=f"hamlet {version('hamlet')}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub = commands.add_parser(
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = subcommands.add_parser(
         "packs",
         help="list the shipped config packs and their worlds",
         description="List the config packs that ship with HAMLET, with their world sizes.",
     )
     sub.add_argument("--paths", action="store_true", help="also print where each pack lives")
-    sub.set_defaults(run=_packs, parser=sub)
+    sub.set_defaults(run=commands.packs_command, parser=sub)
 
     mismatch_help = (
         "load a checkpoint whose spec does not match its hash (E206) or whose weights do not "
         "match their digest (E208), with a warning"
     )
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "inspect",
         help="show what a checkpoint holds",
         description="Show a checkpoint's format, architecture, spec hash, parameter count, "
@@ -299,9 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub.add_argument("--json", action="store_true", help="print it as JSON")
     sub.add_argument("--allow-hash-mismatch", action="store_true", help=mismatch_help)
-    sub.set_defaults(run=_inspect, parser=sub)
+    sub.set_defaults(run=commands.inspect_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "export",
         help="export a checkpoint to ONNX, TorchScript, safetensors or Python",
         description="Export a checkpoint for use outside HAMLET. With --verify, load the "
@@ -317,9 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", choices=FORMATS, default="onnx", help="default: onnx")
     sub.add_argument("--verify", action="store_true", help="check the export against the model")
     sub.add_argument("--allow-hash-mismatch", action="store_true", help=mismatch_help)
-    sub.set_defaults(run=_export, parser=sub)
+    sub.set_defaults(run=commands.export_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "migrate",
         help="write inference checkpoints beside training checkpoints",
         description="For each training checkpoint (checkpoint_epNNNNNN.pt, HAMLET's or the "
@@ -332,9 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--force", action="store_true", help="replace inference checkpoints that exist already"
     )
-    sub.set_defaults(run=_migrate, parser=sub)
+    sub.set_defaults(run=commands.migrate_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "run",
         help="train a config pack's brain, with live progress",
         description="Train the brain of a config pack in its world. Creates a run directory "
@@ -399,9 +162,9 @@ def _parser() -> argparse.ArgumentParser:
         f"{DEFAULT_WEB_PORT}) instead of this terminal; needs the web extra",
     )  # fmt: skip
     live.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
-    sub.set_defaults(run=_run, parser=sub)
+    sub.set_defaults(run=commands.run_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "sweep",
         help="train packs x settings x seeds, on local workers or a Ray cluster",
         description="Train every combination of packs, --set values and seeds as ordinary "
@@ -454,9 +217,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"as for hamlet run (default {format_bytes(DEFAULT_MAX_MEMORY)})",
     )  # fmt: skip
     sub.add_argument("--quiet", action="store_true", help="no progress line")
-    sub.set_defaults(run=_sweep, parser=sub)
+    sub.set_defaults(run=commands.sweep_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "watch",
         help="watch a training run live, or a checkpoint play",
         description="Open the viewer on a stream (hamlet run PACK --serve), or with "
@@ -495,9 +258,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"with --web: the page's port (default {DEFAULT_WEB_PORT})",
     )
     _picture_options(sub, "with --checkpoint: play one fresh episode and write it")
-    sub.set_defaults(run=_watch, parser=sub)
+    sub.set_defaults(run=commands.watch_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "replay",
         help="list and play a run's recorded episodes",
         description="Play the episodes a run recorded (the pack's recording section picks "
@@ -509,9 +272,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--list", action="store_true", help="list the recordings and exit")
     sub.add_argument("--speed", type=options.speed, default=10.0, help=SPEED_HELP)
     _picture_options(sub, "with --episode: write that episode")
-    sub.set_defaults(run=_replay, parser=sub)
+    sub.set_defaults(run=commands.replay_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "eval",
         help="greedy survival of a checkpoint at a fixed difficulty, with baselines",
         description="Play N episodes with the checkpoint's greedy policy at a fixed "
@@ -538,7 +301,7 @@ def _parser() -> argparse.ArgumentParser:
         "pack's layout is fixed and the checkpoint records it)",
     )
     sub.add_argument("--json", action="store_true", help="print the scores as JSON")
-    sub.set_defaults(run=_eval, parser=sub)
+    sub.set_defaults(run=commands.eval_command, parser=sub)
 
     curve_options = argparse.ArgumentParser(add_help=False)
     curve_options.add_argument(
@@ -555,7 +318,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"a panel of curves, repeat for more: {', '.join(METRICS)} (default "
         "eval_survival: the greedy evaluations' mean survival)",
     )  # fmt: skip
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "compare",
         parents=[curve_options],
         help="did it help? runs grouped by settings: IQM over seeds, confidence intervals, "
@@ -576,9 +339,9 @@ def _parser() -> argparse.ArgumentParser:
         "--reps", type=options.positive_int, default=DEFAULT_REPS,
         help=f"bootstrap resamples per interval (default {DEFAULT_REPS})",
     )  # fmt: skip
-    sub.set_defaults(run=_compare, parser=sub)
+    sub.set_defaults(run=commands.compare_command, parser=sub)
 
-    sub = commands.add_parser(
+    sub = subcommands.add_parser(
         "plot",
         parents=[curve_options],
         help="a run's learning curves, in the terminal or into a PNG/SVG file",
@@ -587,9 +350,5 @@ def _parser() -> argparse.ArgumentParser:
         "stage changes.",
     )
     sub.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of hamlet run")
-    sub.set_defaults(run=_plot, parser=sub)
+    sub.set_defaults(run=commands.plot_command, parser=sub)
     return parser
-
-
-if __name__ == "__main__":
-    sys.exit(main())
