@@ -3,10 +3,13 @@ row and ratio of their tables; the times themselves are never asserted."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BRAINS = ("simple_q", "recurrent_spatial_q")
@@ -166,3 +169,25 @@ def test_recurrent_bench_times_the_step_both_ways_windows_and_a_gradient_step_by
         "learn()", "sample", "target", "burn-in", "online+bwd", "optimizer", "rnd",
     ]  # fmt: skip
     assert rows[0][-1] == "1.00x" and all(float(r[1]) > 0 for r in rows)
+
+
+def test_original_bench_refuses_a_folder_that_is_not_the_original(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bench" / "original.py"), str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "not a checkout of the original" in result.stderr
+
+
+@pytest.mark.skipif(
+    "HAMLET_ORIGINAL" not in os.environ,
+    reason="HAMLET_ORIGINAL: a checkout of the original system (tools/bench/original.py)",
+)
+def test_original_bench_trains_both_systems_and_prints_the_ratios():
+    lines = run_bench(
+        "original.py", os.environ["HAMLET_ORIGINAL"], "--pack", "L1", "--rounds", "1",
+        "--seconds", "2", "--warmup", "1", "--agents", "1,2",
+    )  # fmt: skip
+    assert lines[1].startswith("round 1: original ")
+    ratios = [line for line in lines if "x the original" in line]
+    assert [line.split(":")[0].strip() for line in ratios] == ["ours, 1 agent", "ours, 2 agents"]
