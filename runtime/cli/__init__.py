@@ -10,7 +10,6 @@ the CLI.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from hamlet.compiler.cli import run_cli
@@ -22,7 +21,3 @@ __all__ = ["build_parser", "main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_cli(build_parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
