@@ -62,7 +62,7 @@ def run_task(task: RunTask) -> dict[str, Any]:
     ``{"status": finished|interrupted|failed, ...}``. Runs in a worker."""
     import torch
 
-    from hamlet.runtime.runs import RunDirectory, RunOptions, read_state, run_training
+    from hamlet.runtime.runs import BudgetSpent, RunDirectory, RunOptions, read_state, run_training
 
     torch.set_num_threads(1)  # one core per run: the workers share the machine
     run_dir = Path(task.run_dir)
@@ -85,6 +85,8 @@ def run_task(task: RunTask) -> dict[str, Any]:
                 **budget, **limit,
             )  # fmt: skip
         result = run_training(options)
+    except BudgetSpent:  # killed after its last checkpoint, before it could say so
+        return {"status": "finished", "note": "its budget was spent before"}
     except HamletError as error:
         first = error.errors[0]
         return {"status": "failed", "code": first.code, "error": first.message}

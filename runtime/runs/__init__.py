@@ -15,12 +15,13 @@ Imports: learning, telemetry, world, model and the helpers; never the viewer or 
 from .directory import RunDirectory, newest_model
 from .evaluate import Evaluation, Score, evaluate, evaluate_checkpoint, format_scores
 from .metrics import MetricsDB, read_episodes, read_evaluations, read_state, read_throughput
-from .plan import RunOptions, RunPlan, plan_run
+from .plan import BudgetSpent, RunOptions, RunPlan, plan_run
 from .progress import Progress
 from .recordings import list_recordings, load_recording, recording_file
 from .runner import RunResult, run_in_terminal, run_training, train
 
 __all__ = [
+    "BudgetSpent",
     "Evaluation",
     "MetricsDB",
     "Progress",

@@ -207,10 +207,13 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
             (trained / 60, minutes, "--minutes", "minutes of training"),
         ):
             if budget is not None and spent >= budget:
-                raise _conflict(
-                    run,
-                    f"{run.path} has done {spent:g} of its {budget:g} {what}",
-                    f"to train it further, give {flag} larger than {spent:g}",
+                raise BudgetSpent(
+                    Diagnostic(
+                        "E311",
+                        f"{run.path} has done {spent:g} of its {budget:g} {what}",
+                        hint=f"to train it further, give {flag} larger than {spent:g}",
+                        file=str(run.path),
+                    )
                 )
     except BaseException:
         db.close()
@@ -260,6 +263,11 @@ def _recorded(run: RunDirectory, name: str, asked: int | None, recorded: object)
             "resumed run the same as one run straight through)",
         )
     return recorded
+
+
+class BudgetSpent(RunError):
+    """A run asked to resume with nothing left of its budget: complete, even where its
+    database does not say so (its process was killed after its last checkpoint)."""
 
 
 def _conflict(run: RunDirectory, message: str, hint: str) -> RunError:

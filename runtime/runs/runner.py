@@ -190,15 +190,20 @@ def _train(
         with phases.counting("evaluate"):
             live.evaluated(curve.evaluate(clock.elapsed()))
 
-    def budget_left() -> bool:
-        """Tells the trainer how far the run is through its budget: whichever of
-        episodes, agent-steps and time ends it first (epsilon and beta follow that)."""
+    def spent() -> float:
+        """How far the run is through its budget: whichever of episodes, agent-steps and
+        time ends it first."""
         progress = trainer.episodes_done / total
         if plan.agent_steps is not None:
             agent_steps = trainer.env_steps * trainer.num_agents
             progress = max(progress, agent_steps / plan.agent_steps)
         if plan.minutes is not None:
             progress = max(progress, clock.elapsed() / (plan.minutes * 60))
+        return progress
+
+    def budget_left() -> bool:
+        """Tells the trainer how far the run is (epsilon and beta follow that)."""
+        progress = spent()
         trainer.advance(progress)
         return progress < 1.0
 
@@ -233,8 +238,12 @@ def _train(
                 if curve.enabled and curve.last != trainer.episodes_done:
                     evaluate()  # where the curve ends
         except KeyboardInterrupt:
-            interrupted = True
-            log.info("interrupted at episode %d", trainer.episodes_done)
+            # a stop that comes once the budget is spent (during the last evaluation, or
+            # with the last episodes) ends a complete run: resuming it would have nothing
+            # left to do
+            interrupted = spent() < 1.0
+            if interrupted:
+                log.info("interrupted at episode %d", trainer.episodes_done)
         if trainer.episodes_done != last_saved or not run.training_checkpoints():
             save(clock)
     except (StorageError, RunError) as error:

@@ -3,6 +3,7 @@ anything is written; resumed after a kill -9 with nothing lost or done twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -10,13 +11,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
+import torch
 
 from hamlet.runtime.cli import main
+from hamlet.runtime.experiments.backends import RunTask, run_task
 from hamlet.runtime.experiments.manifest import Manifest
 from hamlet.runtime.experiments.sweep import plan_sweep, run_sweep, sweep_from_command_line
-from hamlet.runtime.runs import read_episodes, read_evaluations, read_state
+from hamlet.runtime.runs import (
+    MetricsDB,
+    RunOptions,
+    read_episodes,
+    read_evaluations,
+    read_state,
+    run_training,
+)
 from hamlet.schemas import SpecError
 from hamlet.schemas.errors import HamletError, RunError, UsageError
 from hamlet.schemas.source import parse_yaml
@@ -133,6 +144,27 @@ def test_the_sweep_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "sweep done: 1 finished" in out and "hamlet compare" in out
     assert main(["sweep", str(pack), "--seeds", "1", "--out", str(tmp_path)]) == 2  # no budget
+
+
+def test_a_run_killed_after_its_last_checkpoint_counts_as_finished(tmp_path):
+    # its process died before it could record "completed": resuming it finds nothing left
+    pack = tiny_pack(tmp_path)
+    done = run_training(RunOptions(pack=pack, episodes=3, out=tmp_path, name="r000"))
+    db = MetricsDB(done.run_dir / "metrics.sqlite")
+    db.set_state(status="running")
+    db.close()
+    task = RunTask(
+        id="r000", pack=str(pack), seed=0, settings={}, out=str(tmp_path),
+        run_dir=str(done.run_dir), episodes=3,
+    )  # fmt: skip
+    threads = torch.get_num_threads()  # a worker's task runs on one thread
+    try:
+        assert run_task(task)["status"] == "finished"
+        # a larger budget trains it further, as a sweep with more episodes would
+        longer = run_task(dataclasses.replace(task, episodes=5))
+    finally:
+        torch.set_num_threads(threads)
+    assert longer == {"status": "finished", "episodes": 5, "env_steps": ANY}
 
 
 def _sweep_command(pack, out, name: str, *, seeds: int, episodes: int) -> list[str]:

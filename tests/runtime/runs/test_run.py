@@ -13,7 +13,7 @@ from hamlet.configs import PACK_NAMES
 from hamlet.runtime import HamletModel
 from hamlet.runtime.cli import main
 from hamlet.runtime.model.checkpoint import load_training_checkpoint
-from hamlet.runtime.runs import RunOptions, read_episodes, run_training
+from hamlet.runtime.runs import RunOptions, read_episodes, read_state, run_training
 
 from ..conftest import tiny_pack
 
@@ -51,6 +51,21 @@ def test_resume_is_exact(tiny, tmp_path):
     b = HamletModel.load(straight.run_dir / "checkpoints" / "model_ep000010.pt")
     for x, y in zip(a.module.parameters(), b.module.parameters(), strict=True):
         assert torch.equal(x, y)
+
+
+def test_a_stop_once_the_budget_is_spent_leaves_a_complete_run(tiny, tmp_path):
+    # Ctrl-C (or a sweep's driver going away) with the last episodes: nothing is left to
+    # resume, so the run is complete, not interrupted
+    stop = threading.Event()
+
+    def stop_at_the_end(trainer, finished):
+        if trainer.episodes_done >= 4:
+            stop.set()
+
+    options = RunOptions(pack=tiny, episodes=4, out=tmp_path)
+    result = run_training(options, stop_at_the_end, stop=stop)
+    assert not result.interrupted and result.episodes == 4
+    assert read_state(result.run_dir / "metrics.sqlite")["status"] == "completed"
 
 
 def test_a_different_seed_gives_a_different_run(tiny, tmp_path):
