@@ -123,6 +123,9 @@ class Rnd(ConfigModel):
     """Hidden layer sizes of both RND networks."""
     learning_rate: float = 0.0001
     """Adam learning rate of the predictor (which trains on each replayed batch)."""
+    train_every: int = 1
+    """The predictor trains on every ``train_every``-th replayed batch; the novelty of
+    every batch is still read (1: every batch)."""
 
 
 class Intrinsic(ConfigModel):

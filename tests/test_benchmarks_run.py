@@ -84,15 +84,21 @@ def test_train_bench_prints_rates_ratios_and_where_the_time_goes():
     assert "1 thread" in lines[0] and "L1 121-145, L2 48-55" in lines[1]
     assert lines[2].split()[-len(PHASES) - 4 : -4] == list(PHASES)
     row = re.compile(
-        r"^(L[12])\s+(\d+)\s+([\d,]+)\s+([\d.]+)-([\d.]+)\s+(?:\d+x\s+)?([\d.]+)\s+\|(.*)$"
+        r"^(L[12])\s+(\d+)\s+([\d,]+)\s+([\d.]+)-([\d.]+)\s+(?:\d+x\s+)?([\d.]+)\s+([\d,]+)\s+\|(.*)$"
     )
     rows = {(m[1], int(m[2])): m for line in lines if (m := row.match(line))}
     assert set(rows) == {(p, n) for p in ("L1", "L2") for n in (1, 2)}
     for m in rows.values():
         rate = float(m[3].replace(",", ""))
         assert rate > 0 and float(m[4]) <= float(m[5])  # against 145 (or 55), then 121 (48)
-        shares = [float(s.rstrip("%")) for s in m[7].split()[: len(PHASES)]]
+        shares = [float(s.rstrip("%")) for s in m[8].split()[: len(PHASES)]]
         assert len(shares) == len(PHASES) and abs(sum(shares) - 100) <= len(PHASES)
+        # the ceiling: the rate over the share of learning (learn + rnd), so above the rate
+        learning = shares[PHASES.index("learn")] + shares[PHASES.index("rnd")]
+        ceiling = float(m[7].replace(",", ""))
+        assert ceiling >= rate
+        if learning:  # (shares print rounded to a percent)
+            assert ceiling == pytest.approx(rate * 100 / learning, rel=0.1, abs=2)
 
 
 def test_versions_bench_compares_a_revision_with_the_working_tree():

@@ -62,6 +62,7 @@ class RND:
         hidden: list[int],
         learning_rate: float,
         seed: int,
+        train_every: int = 1,
         device: torch.device | str = "cpu",
     ) -> None:
         sizes = [obs_dim, *hidden, embed_dim]
@@ -72,6 +73,9 @@ class RND:
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=learning_rate, fused=True)
         self.obs_stats = RunningMoments((obs_dim,), device)
         self.error_stats = RunningMoments((), device)
+        self.train_every = train_every
+        self.calls = 0
+        """Batches seen: the predictor trains on the 1st, then every ``train_every``-th."""
         self.updates = 0
 
     def _normalise(self, obs: Tensor) -> Tensor:
@@ -80,18 +84,24 @@ class RND:
         )
 
     def reward(self, obs: Tensor) -> Tensor:
-        """Normalised novelty ``[n]`` of observations ``[n, obs_dim]``, and one training
-        step of the predictor on them (the replayed next states of a DQN batch): one
-        pass serves both, so exploration costs little next to learning."""
+        """Normalised novelty ``[n]`` of observations ``[n, obs_dim]`` (the replayed next
+        states of a DQN batch), and one training step of the predictor on them every
+        ``train_every`` calls: one pass serves both. Training is two thirds of the cost,
+        so a larger ``train_every`` makes exploration cheaper, and its novelty fade
+        more slowly."""
         self.obs_stats.update(obs)
         x = self._normalise(obs)
+        train = self.calls % self.train_every == 0
+        self.calls += 1
         with torch.no_grad():
             target = self.frozen(x)
-        error = (self.predictor(x) - target).pow(2).mean(-1)
-        self.optimizer.zero_grad(set_to_none=True)
-        error.mean().backward()
-        self.optimizer.step()
-        self.updates += 1
+        with torch.set_grad_enabled(train):
+            error = (self.predictor(x) - target).pow(2).mean(-1)
+        if train:
+            self.optimizer.zero_grad(set_to_none=True)
+            error.mean().backward()
+            self.optimizer.step()
+            self.updates += 1
         novelty = error.detach()
         self.error_stats.update(novelty)
         return self._scaled(novelty)
@@ -114,6 +124,7 @@ class RND:
             "obs_stats": self.obs_stats.state_dict(),
             "error_stats": self.error_stats.state_dict(),
             "updates": self.updates,
+            "calls": self.calls,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -123,3 +134,5 @@ class RND:
         self.obs_stats.load_state_dict(state["obs_stats"])
         self.error_stats.load_state_dict(state["error_stats"])
         self.updates = int(state["updates"])
+        # (checkpoints from before train_every trained on every batch)
+        self.calls = int(state.get("calls", self.updates))

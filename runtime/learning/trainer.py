@@ -89,6 +89,7 @@ class Trainer:
                 hidden=list(explore.rnd.hidden),
                 learning_rate=explore.rnd.learning_rate,
                 seed=seed * 4 + 3,
+                train_every=explore.rnd.train_every,
                 device=self.device,
             )
             if explore.rnd.enabled

@@ -62,6 +62,7 @@ def real_settings(rng: random.Random) -> list[tuple[str, str]]:
     keys += [
         ("exploration.epsilon.on_advance", '{"value": 0.3, "fraction": 0.1}'),
         ("exploration.epsilon.on_advance.value", "0.3"),
+        ("exploration.rnd.train_every", "8"),
     ]
     return keys
 

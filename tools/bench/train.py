@@ -18,6 +18,12 @@ agent, and at 64 agents 200x (L1) and 100x (L2). On a faster CPU the ratio overs
 run an older revision beside this one with ``versions.py`` to see what the machine
 adds (docs/PERFORMANCE.md).
 
+The ceiling column is the rate the row would reach if everything but learning (the
+``learn`` and ``rnd`` phases) cost nothing: the agent-steps/s over the learning share of
+the wall time. Both systems take a gradient step every ``train_frequency`` environment
+steps, so no speed-up of acting, the world or storing goes past it; only a cheaper
+gradient step (or fewer of them, which changes what is learned) does.
+
 The last table prices the probes. It times a clock lap in a tight loop, counts the
 laps a step makes, and compares that cost with the step's time. It then times probes
 on against probes off, interleaved on one trainer (L1, 1 agent, the shortest step).
@@ -68,6 +74,12 @@ def measure(trainer: Trainer, seconds: float) -> dict[str, float]:
         "grads": window.gradient_steps_per_s,
         **window.shares,
     }
+
+
+def ceiling(row: dict[str, float]) -> float:
+    """Agent-steps/s if only learning (its gradient steps and RND) took time."""
+    learning = row["learn"] + row["rnd"]
+    return row["rate"] / learning if learning > 0 else float("inf")
 
 
 class _Silent(PhaseClock):
@@ -152,7 +164,7 @@ def main() -> None:
     )
     phases = "".join(f"{name:>9}" for name in PHASES)
     print(f"{'':4}{'agents':>7}{'agent-steps/s':>15}{'x reference':>14}{'goal':>6}"
-          f"{'grad/s':>8}  |{phases}  (% of wall time)")  # fmt: skip
+          f"{'grad/s':>8}{'ceiling':>10}  |{phases}  (% of wall time)")  # fmt: skip
     for pack in packs:
         low, high = REFERENCE[pack]
         for agents in counts:
@@ -162,7 +174,8 @@ def main() -> None:
             print(
                 f"{SHORT[pack]:<4}{agents:>7}{row['rate']:>15,.0f}"
                 f"{row['rate'] / high:>7.1f}-{row['rate'] / low:<6.1f}"
-                f"{(f'{goal}x' if goal else ''):>6}{row['grads']:>8.1f}  |{shares}"
+                f"{(f'{goal}x' if goal else ''):>6}{row['grads']:>8.1f}"
+                f"{ceiling(row):>10,.0f}  |{shares}"
             )
     if not args.quick and args.device == "cpu":
         torch.set_num_threads(1)
