@@ -88,6 +88,15 @@ class OnAdvance(ConfigModel):
     """Share of the run's budget over which it falls back to the schedule's value."""
 
 
+class Repeat(ConfigModel):
+    """Temporally extended exploration: a random action is kept for several steps."""
+
+    mu: float = 2.0
+    """Exponent of the length's zeta distribution: P(n) is proportional to n ** -mu."""
+    max: int = 10
+    """The longest a random action is kept, in steps."""
+
+
 class Epsilon(ConfigModel):
     """Epsilon-greedy schedule: linear over a ``fraction`` of the run's budget, or
     ``max(min, epsilon * decay)`` after every episode of each agent (set one of the two;
@@ -103,6 +112,8 @@ class Epsilon(ConfigModel):
     """Floor of epsilon."""
     on_advance: OnAdvance | None = None
     """Explore again after each advance of the curriculum (None: no change)."""
+    repeat: Repeat | None = None
+    """Keep each random action for a random number of steps (None: one step)."""
 
     @property
     def per_episode_decay(self) -> float | None:

@@ -9,7 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from hamlet.schemas.pack import Epsilon, Intrinsic
+from hamlet.runtime.model.actions import NO_ACTION, random_valid_actions
+from hamlet.schemas.pack import Epsilon, Intrinsic, Repeat
 
 
 class EpsilonSchedule:
@@ -121,6 +122,61 @@ class EpsilonSchedule:
 
 def _lift_span(config: Epsilon) -> float | None:
     return None if config.on_advance is None else config.on_advance.fraction
+
+
+class Excursions:
+    """Temporally extended epsilon-greedy (``exploration.epsilon.repeat``; Dabney,
+    Ostrovski and Barreto, 2020): a random action, once drawn, is kept for ``n`` steps.
+
+    An agent that is not on an excursion starts one with probability epsilon: a random
+    valid action, and a length ``n`` with ``P(n)`` proportional to ``n ** -mu`` for
+    ``n`` up to ``max``. Otherwise it acts greedily. An excursion ends when its steps
+    are done, when its action becomes invalid (a wall), or with the episode. Plain
+    epsilon-greedy is the case ``max: 1``. With ``mu: 2`` most excursions last one or
+    two steps, and some cross the town: the walks a one-step random action almost
+    never makes.
+
+    Every step draws the same random numbers, excursion or not, so a run is the same
+    for a seed whatever its agents do.
+    """
+
+    def __init__(self, config: Repeat, num_agents: int, device: torch.device) -> None:
+        lengths = torch.arange(1, config.max + 1, device=device, dtype=torch.float64)
+        chances = lengths.pow(-config.mu)
+        self._cdf = (chances.cumsum(0) / chances.sum()).float()
+        self.left = torch.zeros(num_agents, dtype=torch.long, device=device)
+        """Steps each agent's excursion has still to run (0: not on one)."""
+        self.action = torch.zeros(num_agents, dtype=torch.long, device=device)
+        """Each agent's excursion action."""
+
+    def choose(
+        self, greedy: Tensor, mask: Tensor, epsilon: float, generator: torch.Generator
+    ) -> Tensor:
+        """The actions ``[N]`` to take, from the greedy ones and the valid ``mask [N, A]``."""
+        valid = mask.bool()
+        kept = valid.gather(1, self.action.unsqueeze(1)).squeeze(1)
+        going_on = (self.left > 0) & kept
+        starting = torch.rand(greedy.shape, generator=generator, device=greedy.device) < epsilon
+        starting &= ~going_on
+        drawn = random_valid_actions(valid, generator)
+        length = torch.searchsorted(
+            self._cdf, torch.rand(greedy.shape, generator=generator, device=greedy.device)
+        ).clamp(max=self._cdf.numel() - 1)  # (0 for a length of 1 step)
+        self.action = torch.where(starting, drawn.clamp(min=0), self.action)
+        self.left = torch.where(starting, length, (self.left - 1).clamp(min=0) * going_on)
+        actions = torch.where(starting | going_on, self.action, greedy)
+        return actions.masked_fill(~valid.any(dim=1), NO_ACTION)
+
+    def forget(self, ended: Tensor) -> None:
+        """A new episode starts without an excursion."""
+        self.left.masked_fill_(ended, 0)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"left": self.left, "action": self.action}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.left = state["left"].to(self.left)
+        self.action = state["action"].to(self.action)
 
 
 def policy_entropy(epsilon: float, valid: Tensor) -> Tensor:

@@ -26,7 +26,7 @@ from hamlet.schemas import Pack
 
 from .curriculum import AdversarialCurriculum, Transition
 from .dqn import DQNLearner
-from .exploration import EpsilonSchedule, IntrinsicWeight
+from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
 from .pairs import InteractionPairs
 from .phases import PhaseClock
 from .rnd import RND
@@ -97,6 +97,9 @@ class Trainer:
         )
         self.learner.intrinsic = self._intrinsic_reward if self.rnd is not None else None
         self.epsilon = EpsilonSchedule(explore.epsilon, num_agents)
+        repeat = explore.epsilon.repeat
+        self.excursions = None if repeat is None else Excursions(repeat, num_agents, self.device)
+        """Random actions kept for several steps (``exploration.epsilon.repeat``), or None."""
         self.intrinsic = IntrinsicWeight(explore.intrinsic)
         self.curriculum = AdversarialCurriculum(pack.training.curriculum, env.max_steps_per_episode)
         self.max_episodes = episodes or pack.training.run.max_episodes
@@ -137,14 +140,19 @@ class Trainer:
         # --- act: epsilon-greedy among the valid actions ---------------------------
         mask = self._mask
         hidden_before = self.hidden
+        excursions = self.excursions
         acted = model.predict(
             self.obs,
             hidden_before,
-            epsilon=self.epsilon.value,
+            epsilon=self.epsilon.value if excursions is None else 0.0,
             action_mask=mask,
             generator=self.act_generator,
             noise=bool(model.module.noisy),
         )
+        if excursions is not None:  # the greedy actions, where no excursion goes on
+            acted["actions"] = excursions.choose(
+                acted["actions"], mask, self.epsilon.value, self.act_generator
+            )
         actions = acted["actions"]
         entropy = self.epsilon.entropy_table(self.model.num_actions, self.device)
         self._episode_entropy += entropy.take(mask.sum(-1))
@@ -249,6 +257,8 @@ class Trainer:
         self._episode_reward[ended] = 0.0
         self._episode_entropy[ended] = 0.0
         self._pairs.forget(ended)
+        if self.excursions is not None:
+            self.excursions.forget(ended)
         self._mask = self.world.action_mask()
         if self.hidden is not None:
             keep = ~ended.view(1, -1, 1)
@@ -325,6 +335,9 @@ class Trainer:
                 "epsilon": self.epsilon.state_dict(),
                 "intrinsic": self.intrinsic.state_dict(),
                 "rnd": self.rnd.state_dict() if self.rnd is not None else None,
+                "excursions": (
+                    self.excursions.state_dict() if self.excursions is not None else None
+                ),
             },
             world={
                 "world": self.world.state_dict(),
@@ -380,6 +393,8 @@ class Trainer:
         self.intrinsic.load_state_dict(exploration["intrinsic"])
         if self.rnd is not None:
             self.rnd.load_state_dict(exploration["rnd"])
+        if self.excursions is not None and exploration.get("excursions") is not None:
+            self.excursions.load_state_dict(exploration["excursions"])
         state = checkpoint.world or {}
         self.world.load_state_dict(state["world"])
         self.obs = state["obs"]

@@ -63,6 +63,8 @@ def real_settings(rng: random.Random) -> list[tuple[str, str]]:
         ("exploration.epsilon.on_advance", '{"value": 0.3, "fraction": 0.1}'),
         ("exploration.epsilon.on_advance.value", "0.3"),
         ("exploration.rnd.train_every", "8"),
+        ("exploration.epsilon.repeat", '{"mu": 2.0, "max": 10}'),
+        ("exploration.epsilon.repeat.max", "10"),
     ]
     return keys
 
