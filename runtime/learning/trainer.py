@@ -77,10 +77,11 @@ class Trainer:
         explore = pack.training.exploration
         # One generator per purpose, each from the run's seed: acting never shifts what
         # the world or the replay draws, so every part is reproducible on its own.
-        self.act_generator = torch.Generator(self.device).manual_seed(seed * 4 + 1)
-        self.world = TownWorld(pack, num_agents=num_agents, device=self.device, seed=seed * 4)
+        first = world_seed(seed)
+        self.act_generator = torch.Generator(self.device).manual_seed(first + 1)
+        self.world = TownWorld(pack, num_agents=num_agents, device=self.device, seed=first)
         self.learner = DQNLearner(
-            model, num_agents, generator=torch.Generator(self.device).manual_seed(seed * 4 + 2)
+            model, num_agents, generator=torch.Generator(self.device).manual_seed(first + 2)
         )
         self.rnd = (
             RND(
@@ -88,7 +89,7 @@ class Trainer:
                 embed_dim=explore.rnd.embed_dim,
                 hidden=list(explore.rnd.hidden),
                 learning_rate=explore.rnd.learning_rate,
-                seed=seed * 4 + 3,
+                seed=first + 3,
                 train_every=explore.rnd.train_every,
                 device=self.device,
             )
@@ -406,6 +407,12 @@ class Trainer:
         self._pairs.load_state_dict(state)
         self._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
         self._mask = self.world.action_mask()
+
+
+def world_seed(seed: int) -> int:
+    """The seed of the world a run with ``seed`` trains in: with a fixed layout, it
+    decides the run's town. Acting, learning and RND draw from the next three."""
+    return seed * 4
 
 
 def _with_transition(episode: Episode, transition: Transition | None) -> Episode:
