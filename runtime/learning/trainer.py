@@ -5,8 +5,8 @@ act (epsilon-greedy among valid actions, recurrent brains carrying their hidden
 state through the episode), step the world, store the transitions, learn every
 ``train_frequency`` steps, and close the episodes that ended (statistics,
 exploration schedules, curriculum, reset). Everything random draws from generators
-seeded from the run's seed, and :meth:`state_dict` captures all of it, so that a
-resumed run continues exactly as an uninterrupted one would.
+seeded from the run's seed, and :meth:`Trainer.checkpoint` (resume.py) captures all
+of it, so that a resumed run continues exactly as an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hamlet.runtime.telemetry import EpisodeRecorder
 from hamlet.runtime.world import TownWorld
 from hamlet.schemas import Pack
 
+from . import resume
 from .curriculum import AdversarialCurriculum, Transition
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
@@ -306,107 +307,19 @@ class Trainer:
         while self.episodes_done < target:
             yield from self.step()
 
-    # --- exact resume -------------------------------------------------------------------
+    # --- exact resume (resume.py) ----------------------------------------------------
 
     def checkpoint(self, config: dict[str, str], metadata: dict[str, Any]) -> TrainingCheckpoint:
         """Everything needed to continue exactly from here (``config``: the pack's files)."""
-        learner = self.learner
-        return TrainingCheckpoint(
-            brain_spec=self.model.spec,
-            brain_spec_hash=self.model.spec_hash,
-            online=self.model.module.state_dict(),
-            target=learner.target.state_dict(),
-            optimizer=learner.optimizer.state_dict(),
-            counters={
-                "episode": self.episodes_done,
-                "env_steps": self.env_steps,
-                "agent_steps": self.env_steps * self.num_agents,
-                "gradient_steps": learner.gradient_steps,
-            },
-            config=config,
-            metadata=self.metadata(metadata),
-            replay=learner.replay.state_dict(),
-            rng={
-                "act": self.act_generator.get_state(),
-                "learn": learner.generator.get_state(),
-                "torch": torch.get_rng_state(),
-            },
-            curriculum=self.curriculum.state_dict(),
-            exploration={
-                "epsilon": self.epsilon.state_dict(),
-                "intrinsic": self.intrinsic.state_dict(),
-                "rnd": self.rnd.state_dict() if self.rnd is not None else None,
-                "excursions": (
-                    self.excursions.state_dict() if self.excursions is not None else None
-                ),
-            },
-            world={
-                "world": self.world.state_dict(),
-                "obs": self.obs,
-                "hidden": self.hidden,
-                "multiplier": self.multiplier,
-                "stage": self.stage,
-                "episode_reward": self._episode_reward,
-                "episode_entropy": self._episode_entropy,
-                **self._pairs.state_dict(),  # last_interaction, transitions
-                "last_stats": self.last_stats,
-            },
-        )
+        return resume.checkpoint(self, config, metadata)
 
     def metadata(self, extra: dict[str, Any]) -> dict[str, Any]:
-        """What a checkpoint records about where training stands (correction 7: the
-        true action names, the meter names in tensor order, the observation layout)."""
-        return {
-            **extra,
-            "episode": self.episodes_done,
-            "epsilon": self.epsilon.value,
-            "curriculum_stage": self.curriculum.stage,
-            "observation_layout": self.model.layout.to_dict(),
-            "action_names": list(self.model.action_names),
-            "meter_names": list(self.world.meter_names),
-            # A fixed layout is part of what the agent learned (the full-view grid shows
-            # where places are, not which is which): evaluation reuses it.
-            "affordance_layout": (
-                None
-                if self.world.per_episode_layout
-                else {name: list(cell) for name, cell in self.world.affordance_layout(0).items()}
-            ),
-        }
+        """What a checkpoint records about where training stands."""
+        return resume.metadata(self, extra)
 
     def restore(self, checkpoint: TrainingCheckpoint) -> None:
         """Continue from ``checkpoint`` (made by :meth:`checkpoint` for the same brain)."""
-        learner = self.learner
-        self.model.module.load_state_dict(checkpoint.online)
-        learner.target.load_state_dict(checkpoint.target)
-        learner.optimizer.load_state_dict(checkpoint.optimizer)
-        learner.gradient_steps = int(checkpoint.counters["gradient_steps"])
-        learner.replay.load_state_dict(checkpoint.replay or {})
-        self.env_steps = int(checkpoint.counters["env_steps"])
-        self.episodes_done = int(checkpoint.counters["episode"])
-        rng = checkpoint.rng or {}
-        self.act_generator.set_state(rng["act"])
-        learner.generator.set_state(rng["learn"])
-        torch.set_rng_state(rng["torch"])
-        self.curriculum.load_state_dict(checkpoint.curriculum or {})
-        exploration = checkpoint.exploration or {}
-        self.epsilon.load_state_dict(exploration["epsilon"])
-        self.progress = self.epsilon.progress
-        self.intrinsic.load_state_dict(exploration["intrinsic"])
-        if self.rnd is not None:
-            self.rnd.load_state_dict(exploration["rnd"])
-        if self.excursions is not None and exploration.get("excursions") is not None:
-            self.excursions.load_state_dict(exploration["excursions"])
-        state = checkpoint.world or {}
-        self.world.load_state_dict(state["world"])
-        self.obs = state["obs"]
-        self.hidden = tuple(state["hidden"]) if state["hidden"] is not None else None
-        self.multiplier = state["multiplier"]
-        self.stage = state["stage"]
-        self._episode_reward = state["episode_reward"]
-        self._episode_entropy = state["episode_entropy"]
-        self._pairs.load_state_dict(state)
-        self._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
-        self._mask = self.world.action_mask()
+        resume.restore(self, checkpoint)
 
 
 def world_seed(seed: int) -> int:
