@@ -214,6 +214,8 @@ def test_curriculum_and_exploration_per_level(packs: dict[str, Pack]) -> None:
     assert per_level(packs, lambda p: exploration(p).epsilon.repeat) == [None] * 5
     assert per_level(packs, lambda p: training(p).run.agents) == [16] * 5
     assert per_level(packs, lambda p: exploration(p).rnd.embed_dim) == [64, 64, 128, 128, 128]
+    # L1 trains its novelty predictor on every 8th batch (docs/TRAINING.md#exploration).
+    assert per_level(packs, lambda p: exploration(p).rnd.train_every) == [1, 1, 8, 1, 1]
     intrinsic = lambda p: exploration(p).intrinsic  # noqa: E731
     assert per_level(packs, lambda p: intrinsic(p).initial_weight) == [0.1, 0.1, 1.0, 0.1, 1.0]
     assert per_level(packs, lambda p: intrinsic(p).survival_window) == [50, 50, 100, 100, 100]
