@@ -1,125 +1,156 @@
-"""Exact resume: everything a :class:`~.trainer.Trainer` needs to go on from a step as
-if it had never stopped, and putting it back.
+"""Exact resume: everything a trainer needs to go on from a step as if it had never
+stopped, and putting it back.
 
 A checkpoint holds the networks and the optimizer, the replay memory, every random
 generator's state, the curriculum, the exploration schedules (epsilon, the intrinsic
 weight, RND, excursions) and the world with each agent's episode so far. These are the
-trainer's own parts, kept here so that the training loop reads on its own.
+:class:`~.trainer.Trainer`'s own parts; it takes :class:`Resumable`'s methods so that
+the training loop reads on its own.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
+from torch import Tensor
 
+from hamlet.runtime.model import HamletModel
 from hamlet.runtime.model.checkpoint import TrainingCheckpoint
+from hamlet.runtime.world import TownWorld
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+from .curriculum import AdversarialCurriculum
+from .dqn import DQNLearner
+from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
+from .pairs import InteractionPairs
+from .rnd import RND
 
 
-def checkpoint(
-    trainer: Trainer, config: dict[str, str], extra: dict[str, Any]
-) -> TrainingCheckpoint:
-    """Everything needed to continue exactly from here (``config``: the pack's files;
-    ``extra``: what the runner adds to the metadata)."""
-    learner = trainer.learner
-    return TrainingCheckpoint(
-        brain_spec=trainer.model.spec,
-        brain_spec_hash=trainer.model.spec_hash,
-        online=trainer.model.module.state_dict(),
-        target=learner.target.state_dict(),
-        optimizer=learner.optimizer.state_dict(),
-        counters={
-            "episode": trainer.episodes_done,
-            "env_steps": trainer.env_steps,
-            "agent_steps": trainer.env_steps * trainer.num_agents,
-            "gradient_steps": learner.gradient_steps,
-        },
-        config=config,
-        metadata=metadata(trainer, extra),
-        replay=learner.replay.state_dict(),
-        rng={
-            "act": trainer.act_generator.get_state(),
-            "learn": learner.generator.get_state(),
-            "torch": torch.get_rng_state(),
-        },
-        curriculum=trainer.curriculum.state_dict(),
-        exploration={
-            "epsilon": trainer.epsilon.state_dict(),
-            "intrinsic": trainer.intrinsic.state_dict(),
-            "rnd": trainer.rnd.state_dict() if trainer.rnd is not None else None,
-            "excursions": (
-                trainer.excursions.state_dict() if trainer.excursions is not None else None
+class Resumable:
+    """Checkpoint and restore for the trainer, over the parts below (all its state)."""
+
+    model: HamletModel
+    learner: DQNLearner
+    world: TownWorld
+    num_agents: int
+    env_steps: int
+    episodes_done: int
+    act_generator: torch.Generator
+    curriculum: AdversarialCurriculum
+    epsilon: EpsilonSchedule
+    intrinsic: IntrinsicWeight
+    rnd: RND | None
+    excursions: Excursions | None
+    progress: float
+    obs: Tensor
+    hidden: tuple[Tensor, ...] | None
+    multiplier: Tensor
+    stage: Tensor
+    _episode_reward: Tensor
+    _episode_entropy: Tensor
+    _pairs: InteractionPairs
+    _stats: dict[str, Tensor]
+    _mask: Tensor
+    last_stats: dict[str, float]
+    """(a property of the trainer: the last gradient step's loss and gradient norm)"""
+
+    def checkpoint(self, config: dict[str, str], extra: dict[str, Any]) -> TrainingCheckpoint:
+        """Everything needed to continue exactly from here (``config``: the pack's files;
+        ``extra``: what the runner adds to the metadata)."""
+        learner = self.learner
+        return TrainingCheckpoint(
+            brain_spec=self.model.spec,
+            brain_spec_hash=self.model.spec_hash,
+            online=self.model.module.state_dict(),
+            target=learner.target.state_dict(),
+            optimizer=learner.optimizer.state_dict(),
+            counters={
+                "episode": self.episodes_done,
+                "env_steps": self.env_steps,
+                "agent_steps": self.env_steps * self.num_agents,
+                "gradient_steps": learner.gradient_steps,
+            },
+            config=config,
+            metadata=self.metadata(extra),
+            replay=learner.replay.state_dict(),
+            rng={
+                "act": self.act_generator.get_state(),
+                "learn": learner.generator.get_state(),
+                "torch": torch.get_rng_state(),
+            },
+            curriculum=self.curriculum.state_dict(),
+            exploration={
+                "epsilon": self.epsilon.state_dict(),
+                "intrinsic": self.intrinsic.state_dict(),
+                "rnd": self.rnd.state_dict() if self.rnd is not None else None,
+                "excursions": (
+                    self.excursions.state_dict() if self.excursions is not None else None
+                ),
+            },
+            world={
+                "world": self.world.state_dict(),
+                "obs": self.obs,
+                "hidden": self.hidden,
+                "multiplier": self.multiplier,
+                "stage": self.stage,
+                "episode_reward": self._episode_reward,
+                "episode_entropy": self._episode_entropy,
+                **self._pairs.state_dict(),  # last_interaction, transitions
+                "last_stats": self.last_stats,
+            },
+        )
+
+    def metadata(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """What a checkpoint records about where training stands (correction 7: the
+        true action names, the meter names in tensor order, the observation layout)."""
+        return {
+            **extra,
+            "episode": self.episodes_done,
+            "epsilon": self.epsilon.value,
+            "curriculum_stage": self.curriculum.stage,
+            "observation_layout": self.model.layout.to_dict(),
+            "action_names": list(self.model.action_names),
+            "meter_names": list(self.world.meter_names),
+            # A fixed layout is part of what the agent learned (the full-view grid shows
+            # where places are, not which is which): evaluation reuses it.
+            "affordance_layout": (
+                None
+                if self.world.per_episode_layout
+                else {name: list(cell) for name, cell in self.world.affordance_layout(0).items()}
             ),
-        },
-        world={
-            "world": trainer.world.state_dict(),
-            "obs": trainer.obs,
-            "hidden": trainer.hidden,
-            "multiplier": trainer.multiplier,
-            "stage": trainer.stage,
-            "episode_reward": trainer._episode_reward,
-            "episode_entropy": trainer._episode_entropy,
-            **trainer._pairs.state_dict(),  # last_interaction, transitions
-            "last_stats": trainer.last_stats,
-        },
-    )
+        }
 
-
-def metadata(trainer: Trainer, extra: dict[str, Any]) -> dict[str, Any]:
-    """What a checkpoint records about where training stands (correction 7: the
-    true action names, the meter names in tensor order, the observation layout)."""
-    return {
-        **extra,
-        "episode": trainer.episodes_done,
-        "epsilon": trainer.epsilon.value,
-        "curriculum_stage": trainer.curriculum.stage,
-        "observation_layout": trainer.model.layout.to_dict(),
-        "action_names": list(trainer.model.action_names),
-        "meter_names": list(trainer.world.meter_names),
-        # A fixed layout is part of what the agent learned (the full-view grid shows
-        # where places are, not which is which): evaluation reuses it.
-        "affordance_layout": (
-            None
-            if trainer.world.per_episode_layout
-            else {name: list(cell) for name, cell in trainer.world.affordance_layout(0).items()}
-        ),
-    }
-
-
-def restore(trainer: Trainer, checkpoint: TrainingCheckpoint) -> None:
-    """Continue from ``checkpoint`` (made by :func:`checkpoint` for the same brain)."""
-    learner = trainer.learner
-    trainer.model.module.load_state_dict(checkpoint.online)
-    learner.target.load_state_dict(checkpoint.target)
-    learner.optimizer.load_state_dict(checkpoint.optimizer)
-    learner.gradient_steps = int(checkpoint.counters["gradient_steps"])
-    learner.replay.load_state_dict(checkpoint.replay or {})
-    trainer.env_steps = int(checkpoint.counters["env_steps"])
-    trainer.episodes_done = int(checkpoint.counters["episode"])
-    rng = checkpoint.rng or {}
-    trainer.act_generator.set_state(rng["act"])
-    learner.generator.set_state(rng["learn"])
-    torch.set_rng_state(rng["torch"])
-    trainer.curriculum.load_state_dict(checkpoint.curriculum or {})
-    exploration = checkpoint.exploration or {}
-    trainer.epsilon.load_state_dict(exploration["epsilon"])
-    trainer.progress = trainer.epsilon.progress
-    trainer.intrinsic.load_state_dict(exploration["intrinsic"])
-    if trainer.rnd is not None:
-        trainer.rnd.load_state_dict(exploration["rnd"])
-    if trainer.excursions is not None and exploration.get("excursions") is not None:
-        trainer.excursions.load_state_dict(exploration["excursions"])
-    state = checkpoint.world or {}
-    trainer.world.load_state_dict(state["world"])
-    trainer.obs = state["obs"]
-    trainer.hidden = tuple(state["hidden"]) if state["hidden"] is not None else None
-    trainer.multiplier = state["multiplier"]
-    trainer.stage = state["stage"]
-    trainer._episode_reward = state["episode_reward"]
-    trainer._episode_entropy = state["episode_entropy"]
-    trainer._pairs.load_state_dict(state)
-    trainer._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
-    trainer._mask = trainer.world.action_mask()
+    def restore(self, checkpoint: TrainingCheckpoint) -> None:
+        """Continue from ``checkpoint`` (made by :meth:`checkpoint` for the same brain)."""
+        learner = self.learner
+        self.model.module.load_state_dict(checkpoint.online)
+        learner.target.load_state_dict(checkpoint.target)
+        learner.optimizer.load_state_dict(checkpoint.optimizer)
+        learner.gradient_steps = int(checkpoint.counters["gradient_steps"])
+        learner.replay.load_state_dict(checkpoint.replay or {})
+        self.env_steps = int(checkpoint.counters["env_steps"])
+        self.episodes_done = int(checkpoint.counters["episode"])
+        rng = checkpoint.rng or {}
+        self.act_generator.set_state(rng["act"])
+        learner.generator.set_state(rng["learn"])
+        torch.set_rng_state(rng["torch"])
+        self.curriculum.load_state_dict(checkpoint.curriculum or {})
+        exploration = checkpoint.exploration or {}
+        self.epsilon.load_state_dict(exploration["epsilon"])
+        self.progress = self.epsilon.progress
+        self.intrinsic.load_state_dict(exploration["intrinsic"])
+        if self.rnd is not None:
+            self.rnd.load_state_dict(exploration["rnd"])
+        if self.excursions is not None and exploration.get("excursions") is not None:
+            self.excursions.load_state_dict(exploration["excursions"])
+        state = checkpoint.world or {}
+        self.world.load_state_dict(state["world"])
+        self.obs = state["obs"]
+        self.hidden = tuple(state["hidden"]) if state["hidden"] is not None else None
+        self.multiplier = state["multiplier"]
+        self.stage = state["stage"]
+        self._episode_reward = state["episode_reward"]
+        self._episode_entropy = state["episode_entropy"]
+        self._pairs.load_state_dict(state)
+        self._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
+        self._mask = self.world.action_mask()

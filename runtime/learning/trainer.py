@@ -5,7 +5,7 @@ act (epsilon-greedy among valid actions, recurrent brains carrying their hidden
 state through the episode), step the world, store the transitions, learn every
 ``train_frequency`` steps, and close the episodes that ended (statistics,
 exploration schedules, curriculum, reset). Everything random draws from generators
-seeded from the run's seed, and :meth:`Trainer.checkpoint` (resume.py) captures all
+seeded from the run's seed, and :meth:`Trainer.checkpoint` (from resume.py) captures all
 of it, so that a resumed run continues exactly as an uninterrupted one would.
 """
 
@@ -19,17 +19,16 @@ import torch
 from torch import Tensor
 
 from hamlet.runtime.model import HamletModel
-from hamlet.runtime.model.checkpoint import TrainingCheckpoint
 from hamlet.runtime.telemetry import EpisodeRecorder
 from hamlet.runtime.world import TownWorld
 from hamlet.schemas import Pack
 
-from . import resume
 from .curriculum import AdversarialCurriculum, Transition
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
 from .pairs import InteractionPairs
 from .phases import PhaseClock
+from .resume import Resumable
 from .rnd import RND
 
 
@@ -57,7 +56,7 @@ class Episode:
     """The curriculum change this episode caused, if any."""
 
 
-class Trainer:
+class Trainer(Resumable):
     """Owns the world, the model and everything that learns; steps them together."""
 
     def __init__(
@@ -306,20 +305,6 @@ class Trainer:
         target = self.episodes_done + count
         while self.episodes_done < target:
             yield from self.step()
-
-    # --- exact resume (resume.py) ----------------------------------------------------
-
-    def checkpoint(self, config: dict[str, str], metadata: dict[str, Any]) -> TrainingCheckpoint:
-        """Everything needed to continue exactly from here (``config``: the pack's files)."""
-        return resume.checkpoint(self, config, metadata)
-
-    def metadata(self, extra: dict[str, Any]) -> dict[str, Any]:
-        """What a checkpoint records about where training stands."""
-        return resume.metadata(self, extra)
-
-    def restore(self, checkpoint: TrainingCheckpoint) -> None:
-        """Continue from ``checkpoint`` (made by :meth:`checkpoint` for the same brain)."""
-        resume.restore(self, checkpoint)
 
 
 def world_seed(seed: int) -> int:
