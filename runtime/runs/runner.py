@@ -18,17 +18,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hamlet.runtime.files import refused_writes
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.model import HamletModel
 from hamlet.runtime.model.checkpoint import (
@@ -46,6 +43,7 @@ from .directory import PACK_FILES
 from .live import Live
 from .metrics import DAMAGE, MetricsDB, damaged
 from .plan import RunOptions, RunPlan, plan_run
+from .process import close_logger, freeze_long_lived_objects, graceful_interrupt, run_logger
 from .progress import Progress
 
 
@@ -126,7 +124,7 @@ def _train(
     model = HamletModel.from_spec(plan.brain, device=plan.device, seed=seed)
     model.metadata["pack"] = pack.name
     try:
-        log = _logger(run.log)
+        log = run_logger(run.log)
         trainer = Trainer(
             pack, model, num_agents=plan.agents, seed=seed, device=plan.device,
             episodes=plan.total,
@@ -209,7 +207,7 @@ def _train(
 
     try:
         try:
-            with _graceful_interrupt():
+            with graceful_interrupt():
                 if curve.due():  # the untrained network: where the curve starts
                     evaluate()
                 while budget_left():
@@ -266,7 +264,7 @@ def _train(
     if curve.seconds:
         log.info("evaluations took %.1f s of this session's %.1f s", curve.seconds,
                  clock.elapsed() - plan.train_seconds)  # fmt: skip
-    _close(log)
+    close_logger(log)
     return RunResult(run.path, trainer.episodes_done, trainer.env_steps, interrupted)
 
 
@@ -328,7 +326,7 @@ def _fail(error: HamletError, db: MetricsDB, live: Live, log: logging.Logger) ->
     with contextlib.suppress(HamletError):  # the disk may be too full even for this
         db.set_state(status="failed", error=error.errors[0].message)
     db.close()
-    _close(log)
+    close_logger(log)
 
 
 def run_in_terminal(
@@ -360,55 +358,3 @@ def run_in_terminal(
     finally:
         if progress is not None:
             progress.close()
-
-
-def freeze_long_lived_objects() -> None:
-    """Leave what exists now (torch, the model, the world: some 300k objects) out of the
-    garbage collector's full passes, each of which would otherwise hold the interpreter
-    for ~0.3 s on a slow machine, stalling training and the stream with it. For long
-    runs and viewers, once they are set up."""
-    gc.collect()
-    gc.freeze()
-
-
-@contextmanager
-def _graceful_interrupt() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C: the run saves a final checkpoint and stops."""
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not in the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-class _RunLog(logging.FileHandler):
-    """run.log: a line it cannot write (a full disk) is dropped without the traceback
-    logging would print; the run's next checkpoint or database write reports the disk."""
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        pass
-
-
-def _logger(path: Path) -> logging.Logger:
-    log = logging.getLogger(f"hamlet.run.{path.parent.name}.{time.monotonic_ns()}")
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    with refused_writes(path):
-        handler = _RunLog(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    log.addHandler(handler)
-    return log
-
-
-def _close(log: logging.Logger) -> None:
-    for handler in list(log.handlers):
-        handler.close()
-        log.removeHandler(handler)

@@ -28,8 +28,8 @@ from hamlet.runtime.runs.evaluate import (
     stage_multiplier,
     trained_layout,
 )
+from hamlet.runtime.runs.process import freeze_long_lived_objects
 from hamlet.runtime.runs.recordings import list_recordings, load_recording, recording_file
-from hamlet.runtime.runs.runner import freeze_long_lived_objects
 from hamlet.runtime.telemetry import EpisodeRecorder, hello_message
 from hamlet.runtime.text import text_table
 from hamlet.runtime.world import TownWorld

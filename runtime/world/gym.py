@@ -29,7 +29,8 @@ from gymnasium.vector.utils import batch_space
 
 from hamlet.schemas import Pack
 
-from .town import StepResult, TownWorld
+from .state import StepResult
+from .town import TownWorld
 
 
 def _spaces(world: TownWorld) -> tuple[spaces.Box, spaces.Discrete]:

@@ -17,7 +17,6 @@ every action masked) until it is reset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,42 +30,7 @@ from .drains import PassiveDrains
 from .observation import ObservationBuilder
 from .placement import CellMaps, random_layouts
 from .rules import ACTION_ROWS, FROZEN, REWARD_METERS, TerminalRules, TownRules, required_meter
-from .state import StateTensor, TownState
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """What one :meth:`TownWorld.step` returns, one row per agent."""
-
-    obs: Tensor
-    """``[N, obs_dim]`` float32: observations after the step (before any reset)."""
-    reward: Tensor
-    """``[N]`` float32: health x energy while alive, 0 on death, +1.0 on retiring."""
-    done: Tensor
-    """``[N]`` bool: the episode ended this step in death or retirement (terminal)."""
-    truncated: Tensor
-    """``[N]`` bool: the episode is at max_steps_per_episode, alive (not terminal)."""
-    died: Tensor
-    """``[N]`` bool: a death condition of bars.yaml became true this step."""
-    retired: Tensor
-    """``[N]`` bool: the agent reached agent_lifespan this step."""
-    interactions: Tensor
-    """``[N]`` long: vocabulary index of the affordance used (or ticked) this step, else -1."""
-
-    def outcome(self, agent: int) -> str:
-        """How ``agent``'s episode ended: ``died``, ``retired``, else ``cut_off``."""
-        return _outcome(bool(self.died[agent]), bool(self.retired[agent]))
-
-    def outcomes(self, agents: Tensor) -> list[str]:
-        """:meth:`outcome` for each of ``agents`` (``[n]`` indices), read at once."""
-        died, retired = self.died[agents].tolist(), self.retired[agents].tolist()
-        return [_outcome(d, r) for d, r in zip(died, retired, strict=True)]
-
-
-def _outcome(died: bool, retired: bool) -> str:
-    if died:
-        return "died"
-    return "retired" if retired else "cut_off"
+from .state import StateTensor, StepResult, TownState
 
 
 class TownWorld:

@@ -36,7 +36,7 @@ import torch
 
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.runs import RunOptions, RunResult, run_training
-from hamlet.runtime.runs.runner import freeze_long_lived_objects
+from hamlet.runtime.runs.process import freeze_long_lived_objects
 from hamlet.runtime.telemetry import EpisodeQueue, StreamServer, websocket_source
 
 
