@@ -321,10 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = subcommands.add_parser(
         "compare",
         parents=[curve_options],
-        help="did it help? runs grouped by settings: IQM over seeds, confidence intervals, "
-        "learning curves",
-        description="Group runs by pack, --set settings and config snapshot (everything "
-        "but the seed: a pack edited between runs counts as another group); per group the "
+        help="did it help? runs grouped by what they ran: IQM over seeds, confidence "
+        "intervals, learning curves",
+        description="Group runs by pack and config snapshot (everything but the seed: a "
+        "pack edited between runs counts as another group, and runs that came to the same "
+        "config by --set and by the pack pool their seeds); per group the "
         "IQM over seeds of the final evaluation's mean survival with its 95% stratified "
         "bootstrap interval, per pair of groups the probability of improvement (Agarwal et "
         "al. 2021), then each group's learning curves.",

@@ -3,7 +3,7 @@
 Modules: :mod:`.sweep` (``hamlet sweep``: packs x settings x seeds as ordinary run
 directories beside a manifest, on local worker processes or Ray), :mod:`.stats` (IQM,
 stratified bootstrap confidence intervals, probability of improvement), :mod:`.groups`
-(finding runs, grouping them by pack, settings and config snapshot), :mod:`.compare`
+(finding runs, grouping them by pack and config snapshot), :mod:`.compare`
 (``hamlet compare``: the groups' scores over seeds), :mod:`.curves` (learning curves: each
 run on one grid, the IQM over seeds) and :mod:`.plots` (drawing them as PNG/SVG or in the
 terminal; ``hamlet plot``).

@@ -1,4 +1,4 @@
-"""``hamlet compare``: did the change help? Runs grouped by their settings, each group's
+"""``hamlet compare``: did the change help? Runs grouped by what they ran, each group's
 final score over its seeds, and how often one group's run beats another's.
 
 A run's score is the mean survival of its final evaluation (the greedy policy at full
@@ -61,6 +61,7 @@ class Comparison:
                     "id": group.id,
                     "pack": group.pack,
                     "settings": group.settings,
+                    "also_settings": group.also,
                     "config_differs": group.variant or None,
                     "iqm": _json_estimate(self.scores[group.id]),
                     "runs": [

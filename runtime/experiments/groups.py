@@ -2,10 +2,12 @@
 
 A comparison names run directories, folders of runs (``runs/<pack>``, or ``runs`` with a
 folder per pack) and sweep folders (``sweeps/<name>``, with ``manifest.json``). Runs that
-differ only in their seed form one group: the same pack, the same settings and the same
-config snapshot. A sweep's runs take pack, settings and seed from its manifest; any other
-run from its database (``run_state``: ``pack``, ``seed`` and ``overrides``, the ``--set``
-settings it ran with).
+differ only in their seed form one group: the same pack and the same config snapshot.
+The settings only name the group, so runs that reached the same configuration two ways
+pool their seeds: a ``--set`` that says what the pack says, beside runs of a pack that
+ships it (the group's settings then read ``A or B``). A sweep's runs take pack, settings
+and seed from its manifest; any other run from its database (``run_state``: ``pack``,
+``seed`` and ``overrides``, the ``--set`` settings it ran with).
 
 The config snapshot (``config/`` of the run directory) tells apart runs of a pack that
 was edited between them, which is how a student tries a change to brain.yaml: each file
@@ -80,22 +82,26 @@ class RunGroup:
     """``A``, ``B``, ...: in the order the runs were named."""
     pack: str
     settings: dict[str, Any]
-    """Its runs' settings (``run.seed`` aside)."""
+    """Its first run's settings (``run.seed`` aside)."""
     runs: list[RunRecord]
     variant: str = ""
     """Where groups of this pack with these settings had different config snapshots:
     the files that differ and their digests (``brain sha256:6c8b0b53``)."""
+    also: list[dict[str, Any]] = field(default_factory=list)
+    """Other settings of its runs that came to the same config snapshot (a ``--set``
+    of the value the pack already has, and the pack as it is)."""
 
     @property
     def changes(self) -> str:
         """What was tried: settings and config differences, or ``as in the pack``."""
-        parts = [format_settings(self.settings)] if self.settings else []
+        named = [self.settings, *self.also]
+        parts = [" or ".join(map(format_settings, named))] if any(named) else []
         return "; ".join([*parts, self.variant] if self.variant else parts) or "as in the pack"
 
     @property
     def description(self) -> str:
         """``pack`` or ``pack key=value, ...``."""
-        plain = not self.settings and not self.variant
+        plain = not self.settings and not self.also and not self.variant
         return self.pack if plain else f"{self.pack} {self.changes}"
 
     @property
@@ -114,25 +120,40 @@ def find_runs(paths: Sequence[str | Path]) -> list[RunRecord]:
 
 
 def group_runs(runs: Sequence[RunRecord]) -> list[RunGroup]:
-    """The runs grouped by pack, settings and config snapshot; groups in the order of
-    their first run. A run not started yet (no snapshot) joins a group of its pack and
+    """The runs grouped by pack and config snapshot; groups in the order of their first
+    run. A run not started yet (no snapshot) joins a group with a run of its pack and
     settings."""
-    grouped: dict[tuple[str, str, str | None], list[int]] = {}
+    grouped: dict[tuple[str, str], list[int]] = {}
     for index, run in enumerate(runs):
         if run.config is not None:
-            grouped.setdefault(_key(run), []).append(index)
+            grouped.setdefault((run.pack, _canonical(run.config)), []).append(index)
     for index, run in enumerate(runs):
         if run.config is None:
-            key = next((k for k in grouped if k[:2] == _key(run)[:2]), _key(run))
+            settings = _canonical(_without_seed(run.settings))
+            key = next(
+                (
+                    key
+                    for key, members in grouped.items()
+                    if key[0] == run.pack
+                    and any(
+                        _canonical(_without_seed(runs[m].settings)) == settings for m in members
+                    )
+                ),
+                (run.pack, f"not started: {settings}"),
+            )
             grouped.setdefault(key, []).append(index)
-    ordered = sorted(grouped.items(), key=lambda item: min(item[1]))
-    variants = _variants([key for key, _ in ordered], [runs[m[0]].config for _, m in ordered])
+    ordered = [sorted(members) for _, members in sorted(grouped.items(), key=lambda i: min(i[1]))]
+    named = [_distinct([_without_seed(runs[m].settings) for m in members]) for members in ordered]
+    packs = [runs[members[0]].pack for members in ordered]
+    variants = _variants(
+        [(pack, _canonical(settings[0])) for pack, settings in zip(packs, named, strict=True)],
+        [next((runs[m].config for m in members if runs[m].config), None) for members in ordered],
+    )
     return [
         RunGroup(
-            group_id(i), key[0], _without_seed(runs[members[0]].settings),
-            [runs[m] for m in sorted(members)], variant,
+            group_id(i), packs[i], named[i][0], [runs[m] for m in members], variant, named[i][1:]
         )
-        for i, ((key, members), variant) in enumerate(zip(ordered, variants, strict=True))
+        for i, (members, variant) in enumerate(zip(ordered, variants, strict=True))
     ]  # fmt: skip
 
 
@@ -232,19 +253,12 @@ def _sweep_runs(folder: Path) -> list[RunRecord]:
     return runs
 
 
-def _key(run: RunRecord) -> tuple[str, str, str | None]:
-    settings = _canonical(_without_seed(run.settings))
-    return run.pack, settings, None if run.config is None else _canonical(run.config)
-
-
-def _variants(
-    keys: list[tuple[str, str, str | None]], configs: list[dict[str, str] | None]
-) -> list[str]:
+def _variants(keys: list[tuple[str, str]], configs: list[dict[str, str] | None]) -> list[str]:
     """For each group, its digests of the snapshot files that vary among the groups of
     its pack and settings ("" for a group alone with them)."""
     variants = []
     for key, config in zip(keys, configs, strict=True):
-        kin = [c for k, c in zip(keys, configs, strict=True) if k[:2] == key[:2] and c is not None]
+        kin = [c for k, c in zip(keys, configs, strict=True) if k == key and c is not None]
         if config is None or len(kin) < 2:
             variants.append("")
             continue
@@ -259,6 +273,14 @@ def _digest_label(name: str, digest: str | None) -> str:
     if name == "brain.yaml":
         return f"brain sha256:{digest[:8]}"
     return f"{name} {digest[:8]}"
+
+
+def _distinct(settings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``settings`` without repeats, in order."""
+    seen: dict[str, dict[str, Any]] = {}
+    for each in settings:
+        seen.setdefault(_canonical(each), each)
+    return list(seen.values())
 
 
 def _without_seed(settings: dict[str, Any]) -> dict[str, Any]:

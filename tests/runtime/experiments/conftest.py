@@ -28,9 +28,9 @@ def make_run(
     episodes 0, every, 2*every, ...; ``episodes`` training episodes of
     ``steps_per_episode`` steps each (survival = steps, loss 1/(episode+1), epsilon
     falling); ``transitions`` as (episode, to_stage); ``config``: the snapshot's files
-    (default a brain.yaml of ``{}``)."""
+    (default :func:`snapshot` of ``overrides``, as a run writes its settings into it)."""
     (folder / "config").mkdir(parents=True)
-    for name, text in (config or {"brain.yaml": "{}\n"}).items():
+    for name, text in (config or snapshot(overrides)).items():
         (folder / "config" / name).write_text(text)
     db = MetricsDB(folder / "metrics.sqlite")
     state = {"pack": pack, "seed": seed, "agents": agents, "status": status}
@@ -76,6 +76,13 @@ def make_run(
     return folder
 
 
+def snapshot(settings: dict | None) -> dict[str, str]:
+    """A config snapshot that says ``settings`` (``run.seed`` aside): a brain.yaml holding
+    them, ``{}`` for none. Runs with the same settings get the same snapshot."""
+    said = {key: value for key, value in (settings or {}).items() if key != "run.seed"}
+    return {"brain.yaml": json.dumps(said, sort_keys=True) + "\n"}
+
+
 def make_sweep(folder: Path, runs: Sequence[dict]) -> Path:
     """A sweep folder: ``runs`` are manifest entries, each with a ``make`` dict of
     :func:`make_run` arguments (or None for a run not started)."""
@@ -84,7 +91,8 @@ def make_sweep(folder: Path, runs: Sequence[dict]) -> Path:
     for i, entry in enumerate(runs):
         run_dir = f"runs/r{i:03d}"
         made = entry.pop("make", None)
-        if made is not None:
+        if made is not None:  # its snapshot says the manifest's settings, as a sweep's does
+            made.setdefault("config", snapshot(entry.get("settings")))
             make_run(folder / run_dir, **made)
         entries.append({"id": f"r{i:03d}", "run_dir": run_dir, **entry})
     manifest = {"format": "hamlet_sweep_v1", "name": folder.name, "runs": entries}

@@ -12,7 +12,7 @@ from hamlet.runtime.experiments import groups
 from hamlet.runtime.experiments.groups import find_runs, format_settings, group_runs
 from hamlet.schemas.errors import RunError
 
-from .conftest import make_run, make_sweep
+from .conftest import make_run, make_sweep, snapshot
 
 LR = {"learning.learning_rate": 0.0001}
 
@@ -78,6 +78,42 @@ def test_runs_of_a_pack_edited_between_them_are_told_apart_by_their_config(tmp_p
     ]
     assert found[2].description == f"L0_0_minimal brain sha256:{brain_64}, no training.yaml"
     assert found[2].settings == {}  # run.seed is the seed, not a setting
+
+
+def test_runs_that_came_to_the_same_config_two_ways_pool_their_seeds(tmp_path):
+    # a --set of the value the pack already has, beside runs of the pack as it is: the
+    # snapshots say the same, so the seeds are of one thing tried
+    same = snapshot(LR)
+    make_run(tmp_path / "runs" / "a", seed=0, overrides=LR, config=same)
+    make_run(tmp_path / "runs" / "b", seed=1, overrides={}, config=same)
+    make_run(tmp_path / "runs" / "c", seed=2, overrides=LR, config=same)
+    make_run(tmp_path / "runs" / "d", seed=3, overrides={"learning.gamma": 0.9})
+    found = group_runs(find_runs([tmp_path / "runs"]))
+    assert [([r.seed for r in g.runs], g.settings, g.also) for g in found] == [
+        ([0, 1, 2], LR, [{}]),
+        ([3], {"learning.gamma": 0.9}, []),
+    ]
+    assert found[0].changes == "learning.learning_rate=0.0001 or as in the pack"
+    assert found[0].description == "L0_0_minimal learning.learning_rate=0.0001 or as in the pack"
+
+
+def test_two_sweeps_of_one_config_pool_and_a_queued_run_joins_its_settings(tmp_path):
+    by_set = make_sweep(
+        tmp_path / "by-set",
+        [
+            {"pack": "L0_0_minimal", "seed": 0, "settings": LR, "status": "finished",
+             "make": {"seed": 0, "config": snapshot(LR)}},
+            {"pack": "L0_0_minimal", "seed": 1, "settings": LR, "status": "queued"},
+        ],
+    )  # fmt: skip
+    shipped = make_sweep(
+        tmp_path / "shipped",
+        [{"pack": "L0_0_minimal", "seed": 2, "settings": {}, "status": "finished",
+          "make": {"seed": 2, "config": snapshot(LR)}}],
+    )  # fmt: skip
+    (group,) = group_runs(find_runs([by_set, shipped]))
+    assert [r.seed for r in group.runs] == [0, 1, 2]
+    assert (group.settings, group.also) == (LR, [{}])
 
 
 def test_a_sweep_takes_pack_settings_and_seed_from_its_manifest(tmp_path):
