@@ -124,29 +124,23 @@ def group_runs(runs: Sequence[RunRecord]) -> list[RunGroup]:
     run. A run not started yet (no snapshot) joins a group with a run of its pack and
     settings."""
     grouped: dict[tuple[str, str], list[int]] = {}
+    settings = [_canonical(_without_seed(run.settings)) for run in runs]
     for index, run in enumerate(runs):
         if run.config is not None:
             grouped.setdefault((run.pack, _canonical(run.config)), []).append(index)
     for index, run in enumerate(runs):
         if run.config is None:
-            settings = _canonical(_without_seed(run.settings))
             key = next(
-                (
-                    key
-                    for key, members in grouped.items()
-                    if key[0] == run.pack
-                    and any(
-                        _canonical(_without_seed(runs[m].settings)) == settings for m in members
-                    )
-                ),
-                (run.pack, f"not started: {settings}"),
-            )
+                (k for k, members in grouped.items()
+                 if k[0] == run.pack and settings[index] in {settings[m] for m in members}),
+                (run.pack, f"not started: {settings[index]}"),
+            )  # fmt: skip
             grouped.setdefault(key, []).append(index)
     ordered = [sorted(members) for _, members in sorted(grouped.items(), key=lambda i: min(i[1]))]
     named = [_distinct([_without_seed(runs[m].settings) for m in members]) for members in ordered]
     packs = [runs[members[0]].pack for members in ordered]
     variants = _variants(
-        [(pack, _canonical(settings[0])) for pack, settings in zip(packs, named, strict=True)],
+        [(pack, settings[members[0]]) for pack, members in zip(packs, ordered, strict=True)],
         [next((runs[m].config for m in members if runs[m].config), None) for members in ordered],
     )
     return [
