@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from .pack_training import (
     ActionCosts,
     Curriculum,
+    Demonstrations,
     Environment,
     Epsilon,
     Evaluation,
@@ -58,6 +59,7 @@ __all__ = [
     "Cascades",
     "ConfigModel",
     "Curriculum",
+    "Demonstrations",
     "Environment",
     "Epsilon",
     "Evaluation",

@@ -156,6 +156,18 @@ class Intrinsic(ConfigModel):
     """Mean survival steps over the window above which the weight may anneal."""
 
 
+class Demonstrations(ConfigModel):
+    """Some of the run's agents follow the hand-written policy (``hamlet eval``'s
+    heuristic) instead of the network; their steps go to the shared replay."""
+
+    share: float
+    """Share of the run's agents that demonstrate, rounded down (0.125: 2 of 16, none
+    of fewer than 8); the last agents are the demonstrators."""
+    until: float = 1.0
+    """Share of the run's budget during which they demonstrate (1.0: the whole run);
+    each then plays on as a learner from its next episode."""
+
+
 class Exploration(ConfigModel):
     """Epsilon-greedy actions plus an RND novelty bonus."""
 
@@ -165,6 +177,8 @@ class Exploration(ConfigModel):
     """The novelty networks."""
     intrinsic: Intrinsic
     """The weight of the novelty bonus."""
+    demonstrations: Demonstrations | None = None
+    """Agents that show the hand-written policy's way (None: every agent learns)."""
 
 
 class Run(ConfigModel):

@@ -3,9 +3,9 @@ stopped, and putting it back.
 
 A checkpoint holds the networks and the optimizer, the replay memory, every random
 generator's state, the curriculum, the exploration schedules (epsilon, the intrinsic
-weight, RND, excursions) and the world with each agent's episode so far. These are the
-:class:`~.trainer.Trainer`'s own parts; it takes :class:`Resumable`'s methods so that
-the training loop reads on its own.
+weight, RND, excursions, demonstrators) and the world with each agent's episode so far.
+These are the :class:`~.trainer.Trainer`'s own parts; it takes :class:`Resumable`'s
+methods so that the training loop reads on its own.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hamlet.runtime.model.checkpoint import TrainingCheckpoint
 from hamlet.runtime.world import TownWorld
 
 from .curriculum import AdversarialCurriculum
+from .demonstrations import Demonstrators
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
 from .pairs import InteractionPairs
@@ -41,6 +42,7 @@ class Resumable:
     intrinsic: IntrinsicWeight
     rnd: RND | None
     excursions: Excursions | None
+    demonstrators: Demonstrators | None
     progress: float
     obs: Tensor
     hidden: tuple[Tensor, ...] | None
@@ -85,6 +87,9 @@ class Resumable:
                 "rnd": self.rnd.state_dict() if self.rnd is not None else None,
                 "excursions": (
                     self.excursions.state_dict() if self.excursions is not None else None
+                ),
+                "demonstrators": (
+                    self.demonstrators.state_dict() if self.demonstrators is not None else None
                 ),
             },
             world={
@@ -143,6 +148,8 @@ class Resumable:
             self.rnd.load_state_dict(exploration["rnd"])
         if self.excursions is not None and exploration.get("excursions") is not None:
             self.excursions.load_state_dict(exploration["excursions"])
+        if self.demonstrators is not None and exploration.get("demonstrators") is not None:
+            self.demonstrators.load_state_dict(exploration["demonstrators"])
         state = checkpoint.world or {}
         self.world.load_state_dict(state["world"])
         self.obs = state["obs"]

@@ -24,6 +24,7 @@ from hamlet.runtime.world import TownWorld
 from hamlet.schemas import Pack
 
 from .curriculum import AdversarialCurriculum, Transition
+from .demonstrations import Demonstrators
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
 from .pairs import InteractionPairs
@@ -101,6 +102,9 @@ class Trainer(Resumable):
         repeat = explore.epsilon.repeat
         self.excursions = None if repeat is None else Excursions(repeat, num_agents, self.device)
         """Random actions kept for several steps (``exploration.epsilon.repeat``), or None."""
+        shown = explore.demonstrations
+        self.demonstrators = None if shown is None else Demonstrators(shown, self.world)
+        """Agents acting by the hand-written policy (``exploration.demonstrations``), or None."""
         self.intrinsic = IntrinsicWeight(explore.intrinsic)
         self.curriculum = AdversarialCurriculum(pack.training.curriculum, env.max_steps_per_episode)
         self.max_episodes = episodes or pack.training.run.max_episodes
@@ -154,6 +158,8 @@ class Trainer(Resumable):
             acted["actions"] = excursions.choose(
                 acted["actions"], mask, self.epsilon.value, self.act_generator
             )
+        if self.demonstrators is not None:  # the heuristic's actions, for its agents
+            acted["actions"] = self.demonstrators.choose(acted["actions"], self.obs, mask)
         actions = acted["actions"]
         entropy = self.epsilon.entropy_table(self.model.num_actions, self.device)
         self._episode_entropy += entropy.take(mask.sum(-1))
@@ -224,7 +230,10 @@ class Trainer(Resumable):
             finished.tolist(), result.outcomes(finished), *(t[finished].tolist() for t in columns),
             strict=True,
         )  # fmt: skip
+        demonstrators = self.demonstrators
         for agent, outcome, survived, entropy_sum, reward, stage, multiplier in rows:
+            if demonstrators is not None and demonstrators.flags[agent]:
+                continue  # a demonstration: its steps are in the replay, and that is all
             entropy = entropy_sum / max(1, survived)
             episode = Episode(
                 number=self.episodes_done,
@@ -258,6 +267,8 @@ class Trainer(Resumable):
         self._episode_reward[ended] = 0.0
         self._episode_entropy[ended] = 0.0
         self._pairs.forget(ended)
+        if demonstrators is not None:
+            demonstrators.episodes_started(finished.tolist(), self.progress)
         if self.excursions is not None:
             self.excursions.forget(ended)
         self._mask = self.world.action_mask()

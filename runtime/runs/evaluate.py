@@ -26,13 +26,12 @@ from torch import Tensor
 from hamlet.runtime.model import HamletModel, select_actions
 from hamlet.runtime.model.device import resolve_device
 from hamlet.runtime.text import text_table
-from hamlet.runtime.world import TownWorld
+from hamlet.runtime.world import HeuristicPolicy, TownWorld
 from hamlet.schemas import Pack, load_pack, observation_layout
 from hamlet.schemas.errors import CheckpointError, Diagnostic, RunError, UsageError
 from hamlet.schemas.layout import ObservationLayout
 
 from .directory import newest_model
-from .heuristic import HeuristicPolicy
 
 WAIT = 5
 

@@ -19,7 +19,15 @@ from __future__ import annotations
 
 from hamlet.runtime.model.actions import NO_ACTION, random_valid_actions
 
+from .heuristic import HeuristicPolicy
 from .state import STATE_KEYS, StepResult
 from .town import TownWorld
 
-__all__ = ["NO_ACTION", "STATE_KEYS", "StepResult", "TownWorld", "random_valid_actions"]
+__all__ = [
+    "NO_ACTION",
+    "STATE_KEYS",
+    "HeuristicPolicy",
+    "StepResult",
+    "TownWorld",
+    "random_valid_actions",
+]

@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from hamlet.configs import PACK_NAMES
-from hamlet.runtime.runs.heuristic import HeuristicPolicy
-from hamlet.runtime.world import TownWorld, random_valid_actions
+from hamlet.runtime.world import HeuristicPolicy, TownWorld, random_valid_actions
 
 EPISODES = 16
 WAIT = 5

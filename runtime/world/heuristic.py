@@ -30,8 +30,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from hamlet.runtime.world import TownWorld
-from hamlet.runtime.world.rules import INTERACT
+from .rules import INTERACT
+from .town import TownWorld
 
 WAIT = 5
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
