@@ -226,8 +226,9 @@ class Trainer(Resumable):
             self.world.step_count, self._episode_entropy, self._episode_reward, self.stage,
             self.multiplier,
         )  # fmt: skip
+        agents = finished.tolist()
         rows = zip(
-            finished.tolist(), result.outcomes(finished), *(t[finished].tolist() for t in columns),
+            agents, result.outcomes(finished), *(t[finished].tolist() for t in columns),
             strict=True,
         )  # fmt: skip
         demonstrators = self.demonstrators
@@ -268,7 +269,7 @@ class Trainer(Resumable):
         self._episode_entropy[ended] = 0.0
         self._pairs.forget(ended)
         if demonstrators is not None:
-            demonstrators.episodes_started(finished.tolist(), self.progress)
+            demonstrators.episodes_started(agents, self.progress)
         if self.excursions is not None:
             self.excursions.forget(ended)
         self._mask = self.world.action_mask()

@@ -65,6 +65,8 @@ def real_settings(rng: random.Random) -> list[tuple[str, str]]:
         ("exploration.rnd.train_every", "8"),
         ("exploration.epsilon.repeat", '{"mu": 2.0, "max": 10}'),
         ("exploration.epsilon.repeat.max", "10"),
+        ("exploration.demonstrations", '{"share": 0.125}'),
+        ("exploration.demonstrations", '{"share": 0.25, "until": 0.5}'),
     ]
     return keys
 
