@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import math
 import sys
 import threading
 import time
@@ -42,7 +43,7 @@ from .curve import LearningCurve
 from .directory import PACK_FILES
 from .live import Live
 from .metrics import DAMAGE, MetricsDB, damaged
-from .plan import RunOptions, RunPlan, plan_run
+from .plan import UNLIMITED, RunOptions, RunPlan, plan_run
 from .process import close_logger, freeze_long_lived_objects, graceful_interrupt, run_logger
 from .progress import Progress
 
@@ -159,8 +160,9 @@ def _train(
         overrides=plan.settings, **source,
     )  # fmt: skip
     log.info(
-        "training %s (%s) with %d agent(s), seed %d, to episode %d",
-        pack.name, plan.brain.resolved.spec.name, plan.agents, seed, total,
+        "training %s (%s) with %d agent(s)%s, seed %d, %s",
+        pack.name, plan.brain.resolved.spec.name, plan.agents, _demonstrating(trainer), seed,
+        _budget(plan),
     )  # fmt: skip
 
     def save(clock: _Clock) -> None:
@@ -300,6 +302,26 @@ class _Clock:
 
     def elapsed(self) -> float:
         return self.before + time.monotonic() - self.started
+
+
+def _budget(plan: RunPlan) -> str:
+    """The run's budget in words, for its log: every limit that may end it."""
+    limits = [f"to episode {plan.total}"] if plan.total < UNLIMITED else []
+    if plan.agent_steps:
+        limits.append(f"for {plan.agent_steps:,} agent-steps")
+    if plan.minutes:
+        limits.append(f"for {plan.minutes:g} minutes")
+    return " or ".join(limits)
+
+
+def _demonstrating(trainer: Trainer) -> str:
+    """How many of the agents demonstrate (``exploration.demonstrations``), if any."""
+    config, shown = trainer.pack.training.exploration.demonstrations, trainer.demonstrators
+    if config is None or shown is None:
+        return ""
+    if shown.count:
+        return f" ({shown.count} demonstrating)"
+    return f" (no demonstrator: that takes {math.ceil(1 / config.share)} agents or more)"
 
 
 def _restore(trainer: Trainer, state: TrainingCheckpoint, path: Path) -> None:

@@ -203,3 +203,20 @@ def test_eval_uses_the_layout_the_model_was_trained_on(tiny, tmp_path, capsys):
         == 0
     )
     assert "layouts drawn from the seed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "agents, demonstrating",
+    [(1, "(no demonstrator: that takes 4 agents or more)"), (8, "(2 demonstrating)")],
+)
+def test_the_log_says_the_budget_and_who_demonstrates(tiny, tmp_path, agents, demonstrating):
+    options = RunOptions(
+        pack=tiny, agent_steps=400, minutes=5, agents=agents, out=tmp_path,
+        overrides=["exploration.demonstrations={share: 0.25}"],
+    )  # fmt: skip
+    result = run_training(options)
+    first = (result.run_dir / "run.log").read_text().splitlines()[0]
+    assert f"with {agents} agent(s) {demonstrating}, seed 0, " in first
+    assert first.endswith("for 400 agent-steps or for 5 minutes"), first
+    episodes = read_episodes(result.run_dir / "metrics.sqlite")
+    assert episodes and {e["agent"] for e in episodes} <= set(range(agents - agents // 4))
