@@ -306,9 +306,25 @@ def _example(schema: dict[str, Any], root: dict[str, Any] | None = None) -> str:
         return json.dumps(schema["default"])
     if "enum" in schema:
         return str(schema["enum"][0])
-    return {"integer": "1", "number": "1.0", "string": "...", "array": "[...]"}.get(
-        str(schema.get("type")), "..."
-    )
+    kind = schema.get("type")
+    if kind in ("integer", "number"):
+        return _number_example(schema, integer=kind == "integer")
+    return {"string": "...", "array": "[...]"}.get(str(kind), "...")
+
+
+def _number_example(schema: dict[str, Any], *, integer: bool) -> str:
+    """1 (or 1.0), unless the bounds rule it out: then the nearest bound, or halfway
+    between the bounds where a bound is exclusive."""
+    low = schema.get("minimum", schema.get("exclusiveMinimum"))
+    high = schema.get("maximum", schema.get("exclusiveMaximum"))
+    value: float = 1
+    if high is not None and (value > high or (value == high and "exclusiveMaximum" in schema)):
+        value = high if "maximum" in schema else (high + (low if low is not None else 0)) / 2
+    if low is not None and (value < low or (value == low and "exclusiveMinimum" in schema)):
+        value = low if "minimum" in schema else low + 1
+    if integer:
+        return str(int(value))
+    return json.dumps(float(value))
 
 
 def _describe(schema: dict[str, Any]) -> str | None:
