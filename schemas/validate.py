@@ -22,6 +22,7 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
 from .errors import Diagnostic, SpecError, did_you_mean, suggestion
+from .examples import example_value
 from .scalars import scalar_problems
 from .source import YamlDocument, _yaml_type
 
@@ -149,7 +150,7 @@ def _diagnose(
             if did_you_mean(missing, extras):
                 continue  # a misspelt key; its unknown-key error says all there is to say
             prop = error.schema.get("properties", {}).get(missing, {})
-            example = _example(prop, root)
+            example = example_value(prop, root)
             yield doc.diagnostic(
                 "E111",
                 f"missing required key '{missing}'" + (f" in '{_name(path)}'" if path else ""),
@@ -294,37 +295,6 @@ def _allowed_keys(schema: dict[str, Any]) -> list[str]:
 
 def _is_node_path(path: list[Any]) -> bool:
     return len(path) >= 3 and path[0] == "network"
-
-
-def _example(schema: dict[str, Any], root: dict[str, Any] | None = None) -> str:
-    if "$ref" in schema and root is not None:
-        target = root.get("$defs", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
-        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-    if "examples" in schema:
-        return json.dumps(schema["examples"][0])
-    if "default" in schema:
-        return json.dumps(schema["default"])
-    if "enum" in schema:
-        return str(schema["enum"][0])
-    kind = schema.get("type")
-    if kind in ("integer", "number"):
-        return _number_example(schema, integer=kind == "integer")
-    return {"string": "...", "array": "[...]"}.get(str(kind), "...")
-
-
-def _number_example(schema: dict[str, Any], *, integer: bool) -> str:
-    """1 (or 1.0), unless the bounds rule it out: then the nearest bound, or halfway
-    between the bounds where a bound is exclusive."""
-    low = schema.get("minimum", schema.get("exclusiveMinimum"))
-    high = schema.get("maximum", schema.get("exclusiveMaximum"))
-    value: float = 1
-    if high is not None and (value > high or (value == high and "exclusiveMaximum" in schema)):
-        value = high if "maximum" in schema else (high + (low if low is not None else 0)) / 2
-    if low is not None and (value < low or (value == low and "exclusiveMinimum" in schema)):
-        value = low if "minimum" in schema else low + 1
-    if integer:
-        return str(int(value))
-    return json.dumps(float(value))
 
 
 def _describe(schema: dict[str, Any]) -> str | None:

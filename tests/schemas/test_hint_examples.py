@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
 
-from hamlet.schemas.validate import _example
+from hamlet.schemas.examples import example_value as _example
+
+from .test_pack_schema_sync import walk
 
 SCHEMAS = sorted((Path(__file__).parents[2] / "schemas").glob("*.schema.json"))
 
 
-def _numbers(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every number or integer schema under ``node``, with where it is."""
-    if isinstance(node, dict):
-        if node.get("type") in ("number", "integer") and "enum" not in node:
-            yield where, node
-        for key, value in node.items():
-            yield from _numbers(value, f"{where}/{key}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _numbers(value, f"{where}/{index}")
-
-
-CASES = [case for path in SCHEMAS for case in _numbers(json.loads(path.read_text()), path.name)]
+CASES = [
+    (f"{path.name}{where}", node)
+    for path in SCHEMAS
+    for where, node in walk(json.loads(path.read_text()))
+    if node.get("type") in ("number", "integer") and "enum" not in node
+]
 
 
 @pytest.mark.parametrize("where, schema", CASES, ids=[where for where, _ in CASES])
