@@ -41,10 +41,8 @@ class Demonstrators:
         """Which agents demonstrate in their current episode (Python, so that closing
         episodes reads it without a wait for the device)."""
         self.acting = torch.tensor(self.flags, dtype=torch.bool, device=world.device)
-
-    @property
-    def any(self) -> bool:
-        return any(self.flags)
+        self.any = any(self.flags)
+        """Whether anyone demonstrates now (read every step, so kept, not derived)."""
 
     def choose(self, actions: Tensor, obs: Tensor, mask: Tensor) -> Tensor:
         """The step's actions ``[N]``: the heuristic's for the demonstrating agents."""
@@ -58,7 +56,7 @@ class Demonstrators:
         on = progress < self.until
         for agent in agents:
             self.flags[agent] = self.members[agent] and on
-        self.acting = torch.tensor(self.flags, dtype=torch.bool, device=self.acting.device)
+        self._flags_changed()
 
     def state_dict(self) -> dict[str, Any]:
         return {"flags": list(self.flags)}
@@ -68,4 +66,8 @@ class Demonstrators:
         if len(flags) != len(self.members):
             raise ValueError(f"demonstrators of {len(flags)} agents, not {len(self.members)}")
         self.flags = flags
+        self._flags_changed()
+
+    def _flags_changed(self) -> None:
         self.acting = torch.tensor(self.flags, dtype=torch.bool, device=self.acting.device)
+        self.any = any(self.flags)
