@@ -55,6 +55,9 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E132", "unresolved-auto", "An `auto` value has nothing to be inferred from."),
         ErrorCode("E133", "incompatible-shape", "A node cannot take the shape of its input."),
         ErrorCode("E134", "too-large", "A size would need more memory than the limit allows."),
+        ErrorCode(
+            "E135", "replay-too-small", "An agent's share of the replay is under one window."
+        ),
         ErrorCode("E140", "inconsistent-config", "Values of a config pack contradict each other."),
         ErrorCode("E200", "checkpoint-unreadable", "A checkpoint file is missing or unreadable."),
         ErrorCode("E201", "checkpoint-corrupt", "A checkpoint is truncated or not a checkpoint."),

@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from hamlet.compiler import DEFAULT_MAX_MEMORY, compile_brain
 from hamlet.runtime.model.device import resolve_device
 from hamlet.runtime.runs import read_state
+from hamlet.runtime.runs.plan import check_agents
 from hamlet.runtime.runs.progress import format_duration
 from hamlet.schemas import load_pack, observation_layout
 from hamlet.schemas.errors import Diagnostic, HamletError, RunError, UsageError
@@ -154,7 +155,7 @@ def plan_sweep(spec: SweepFile, out: str | Path = "sweeps", max_memory: int | No
     for pack in packs.values():
         for combo in combos:
             settings = {**spec.set, **combo}
-            _check_settings(pack.directory, settings, max_memory)
+            _check_settings(pack.directory, settings, max_memory, spec.agents)
     description = canonical(spec)
     digest = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:8]
     name = spec.name or "+".join(p.name for p in packs.values()) + f"-{digest}"
@@ -286,15 +287,19 @@ def _backend(spec: SweepFile) -> Backend:
     return LocalBackend(spec.workers or os.cpu_count() or 1)
 
 
-def _check_settings(pack_dir: Path, settings: dict[str, Any], max_memory: int | None) -> None:
+def _check_settings(
+    pack_dir: Path, settings: dict[str, Any], max_memory: int | None, agents: int | None
+) -> None:
     """Every combination must make a pack and a brain that load (as the run will load
-    them), before any run starts."""
+    them), and train its agents, before any run starts."""
     overrides = parse_overrides(override_texts(settings))
     pack = load_pack(pack_dir, overrides=overrides)
-    compile_brain(
+    limit = max_memory or DEFAULT_MAX_MEMORY
+    brain = compile_brain(
         pack_dir / "brain.yaml", layout=observation_layout(pack), overrides=overrides,
-        max_memory=max_memory or DEFAULT_MAX_MEMORY,
+        max_memory=limit,
     )  # fmt: skip
+    check_agents(agents or pack.training.run.agents, brain, limit)
 
 
 class SweepProgress:

@@ -32,6 +32,14 @@ from .replay import Batch, Replay
 from .targets import n_step, project_distribution
 
 
+def window_steps(learning: dict[str, Any], recurrent: bool) -> int:
+    """Consecutive steps of one agent that a sampled window reads: ``n_step`` for a
+    feed-forward brain, ``burn_in + length`` for a recurrent one."""
+    if recurrent:
+        return learning["sequence"]["burn_in"] + learning["sequence"]["length"]
+    return learning["n_step"]
+
+
 class DQNLearner:
     """Owns the online and target networks, the optimizer and the replay memory."""
 
@@ -58,6 +66,13 @@ class DQNLearner:
             fused=True,
         )
         self.recurrent = model.is_recurrent
+        self.window = window_steps(cfg, self.recurrent)
+        capacity = cfg["replay"]["capacity"]
+        if capacity // num_agents < self.window:  # (hamlet run refuses this first: E135)
+            raise ValueError(
+                f"a replay capacity of {capacity} split between {num_agents} agents leaves "
+                f"{capacity // num_agents} steps each, fewer than the {self.window} of a window"
+            )
         hidden = (self.online.num_layers, self.online.hidden_size) if self.recurrent else None
         prioritized = cfg["replay"]["prioritized"] or None
         self.replay = Replay(
@@ -87,12 +102,8 @@ class DQNLearner:
         """Sample, compute the loss, step the optimizer; returns loss statistics."""
         cfg = self.learning
         gamma, n = cfg["gamma"], cfg["n_step"]
-        if self.recurrent:
-            burn_in = cfg["sequence"]["burn_in"]
-            time = burn_in + cfg["sequence"]["length"]
-        else:
-            burn_in, time = 0, n
-        batch = self.replay.sample(cfg["batch_size"], time, self.generator, beta)
+        burn_in = cfg["sequence"]["burn_in"] if self.recurrent else 0
+        batch = self.replay.sample(cfg["batch_size"], self.window, self.generator, beta)
 
         # --- evaluate: online values (and next-state values) on the window --------
         online_now, online_next, target_next = self._evaluate(batch)

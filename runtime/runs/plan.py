@@ -19,6 +19,7 @@ import torch
 from hamlet.compiler import DEFAULT_MAX_MEMORY, CompiledBrain, compile_brain
 from hamlet.compiler.memory import format_bytes
 from hamlet.compiler.overridden_pack import pack_texts
+from hamlet.runtime.learning.dqn import window_steps
 from hamlet.runtime.model.checkpoint import TrainingCheckpoint, load_training_checkpoint
 from hamlet.runtime.model.device import resolve_device
 from hamlet.schemas import Pack, load_pack, observation_layout
@@ -130,7 +131,7 @@ def plan_run(options: RunOptions) -> RunPlan:
         overrides=overrides,
     )  # fmt: skip
     agents = options.agents or pack.training.run.agents
-    _check_agents(agents, brain, options.max_memory)
+    check_agents(agents, brain, options.max_memory)
     texts = pack_texts(pack.directory, overrides)
     run = RunDirectory.create(options.out, pack, brain, texts, options.name)
     db = MetricsDB(run.metrics, create=True)
@@ -195,7 +196,7 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
         seed = _recorded(run, "seed", options.seed, recorded.get("seed"))
         agents = len(state.world["world"]["alive"]) if state.world else recorded.get("agents", 1)
         agents = _recorded(run, "agents", options.agents, agents)
-        _check_agents(agents, brain, options.max_memory)
+        check_agents(agents, brain, options.max_memory)
         total = options.episodes or recorded.get("total_episodes") or pack.training.run.max_episodes
         agent_steps = options.agent_steps or recorded.get("agent_steps_budget")
         minutes = options.minutes or recorded.get("minutes_budget")
@@ -280,8 +281,10 @@ the world's buffers behind them, the acting batch, and its share of the replay (
 one step per agent)."""
 
 
-def _check_agents(agents: int, brain: CompiledBrain, limit: int) -> None:
-    """E134 when ``agents`` copies of the world would need more than ``limit`` bytes."""
+def check_agents(agents: int, brain: CompiledBrain, limit: int) -> None:
+    """Refuse ``agents`` that the brain cannot train: E134 when their copies of the world
+    would need more than ``limit`` bytes, E135 when their shares of the replay memory are
+    shorter than the windows that learning samples from them."""
     per_agent = AGENT_BYTES_PER_OBSERVATION_VALUE * brain.layout.obs_dim + 4096
     memory = brain.resolved.recurrent
     if memory is not None:  # each agent's acting state (h, c)
@@ -295,6 +298,24 @@ def _check_agents(agents: int, brain: CompiledBrain, limit: int) -> None:
                 f"alone, over the limit of {format_bytes(limit)}",
                 hint="train fewer agents, or raise the limit with --max-memory GIB if the "
                 "machine has the memory",
+                file="<command line>",
+                path="--agents",
+            )
+        )
+    learning = brain.to_dict()["learning"]
+    window = window_steps(learning, memory is not None)
+    capacity = learning["replay"]["capacity"]
+    if capacity // agents < window:
+        what = "burn_in + length" if memory is not None else "n_step"
+        raise UsageError(
+            Diagnostic(
+                "E135",
+                f"--agents {agents:,} would leave each agent {capacity // agents} of the "
+                f"replay's {capacity:,} steps, fewer than the {window} ({what}) that a "
+                "training window reads from one agent",
+                hint=f"train at most {capacity // window:,} agents, or raise the capacity to "
+                f"{window} steps an agent or more: --set learning.replay.capacity="
+                f"{agents * window}",
                 file="<command line>",
                 path="--agents",
             )

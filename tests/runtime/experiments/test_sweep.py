@@ -98,8 +98,20 @@ def test_nothing_is_written_before_every_combination_checks_out(tmp_path):
         ({"seed_list": [0, 1]}, "E300"),  # --seeds and --seed-list
         ({"sets": ["learning.learnin_rate=1,2"]}, "E110"),
         ({"name": "../elsewhere"}, "E300"),
+        ({"agents": 10**9}, "E134"),  # their worlds would not fit in memory
+        ({"agents": 401}, "E135"),  # the tiny pack's 400 replay steps leave them none each
+        # a setting of the grid can make the shares too short: each combination is checked
+        ({"agents": 8, "sets": ["learning.replay.capacity=400,7"]}, "E135"),
     ],
-    ids=["no-budget", "two-seed-options", "unknown-key", "name-is-a-path"],
+    ids=[
+        "no-budget",
+        "two-seed-options",
+        "unknown-key",
+        "name-is-a-path",
+        "agents-memory",
+        "agents-replay",
+        "grid-replay",
+    ],
 )
 def test_command_line_mistakes(tmp_path, changes, code):
     with pytest.raises(HamletError) as caught:

@@ -203,3 +203,16 @@ def test_no_gradient_flows_through_the_burn_in(double_dqn):
     h, c = batch.hidden
     q, _, _ = model.module(obs[:, 0], h, c)
     torch.testing.assert_close(now[:, 0], q, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("learning", "window"),
+    [({"n_step": 3}, 3), ({"n_step": 1}, 1)],
+    ids=["n-step-3", "n-step-1"],
+)
+def test_every_agent_s_share_of_the_replay_holds_a_window(learning, window):
+    model = _tiny_model(replay={"capacity": 60}, **learning)
+    generator = torch.Generator().manual_seed(0)
+    assert DQNLearner(model, 60 // window, generator=generator).window == window
+    with pytest.raises(ValueError, match=f"fewer than the {window} of a window"):
+        DQNLearner(model, 60 // window + 1, generator=generator)

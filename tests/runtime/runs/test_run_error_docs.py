@@ -1,4 +1,4 @@
-"""docs/errors.md shows, for E300-E314, exactly what ``hamlet`` prints: each case is built
+"""docs/errors.md shows, for E135 and E300-E315, exactly what ``hamlet`` prints: each case is built
 here in a fresh folder holding ``my_pack`` (a quick copy of L0_5_dual_resource) and, where the
 example needs one, its finished 2-episode run ``runs/my_pack/2026-12-01_120000``."""
 
@@ -20,7 +20,7 @@ from ..conftest import tiny_pack
 from ..test_error_docs import run_documented_example
 
 RUN = Path("runs/my_pack/2026-12-01_120000")
-CODES = ["E300", "E301", "E302", "E303", "E310", "E311", "E312", "E313", "E314", "E315"]
+CODES = ["E135", "E300", "E301", "E302", "E303", "E310", "E311", "E312", "E313", "E314", "E315"]
 NEEDS_A_RUN = {"E302", "E310", "E311", "E312", "E313", "E314"}
 
 
@@ -70,5 +70,5 @@ def test_documented_output_is_what_hamlet_prints(code, finished_run, tmp_path, m
     monkeypatch.chdir(tmp_path)
     _build(code, finished_run, monkeypatch)
     status, printed, shown = run_documented_example(code, capsys)
-    assert status == (2 if code == "E300" else 1)
+    assert status == (2 if code in {"E135", "E300"} else 1)  # usage errors
     assert printed == shown
