@@ -3,6 +3,7 @@ row and ratio of their tables; the times themselves are never asserted."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -197,3 +198,49 @@ def test_original_bench_trains_both_systems_and_prints_the_ratios():
     assert lines[1].startswith("round 1: original ")
     ratios = [line for line in lines if "x the original" in line]
     assert [line.split(":")[0].strip() for line in ratios] == ["ours, 1 agent", "ours, 2 agents"]
+
+
+# What the lent GPU machine's PyTorch image holds of what HAMLET imports (its page in the
+# device tool lists the image's packages); gpu.sh --wheels brings the rest.
+GPU_IMAGE_HAS = {"torch", "numpy", "networkx", "attrs", "typing-extensions", "idna", "pytest",
+                 "safetensors", "onnx", "onnxruntime", "pluggy", "iniconfig", "packaging",
+                 "pygments", "hypothesis", "sortedcontainers", "filelock", "fsspec", "jinja2",
+                 "markupsafe", "mpmath", "sympy", "setuptools"}  # fmt: skip
+
+
+def _distribution(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_gpu_script_brings_every_package_its_runs_import_that_the_image_lacks():
+    """``gpu.sh`` runs test_devices.py, env.py and train.py on a machine where only its
+    wheels are added to the image: every distribution they import must be one or the other."""
+    script = (ROOT / "tools" / "bench" / "gpu.sh").read_text()
+    assert subprocess.run(["bash", "-n", str(ROOT / "tools" / "bench" / "gpu.sh")]).returncode == 0
+    listed = re.search(r"PACKAGES=\((.*?)\)", script, re.S).group(1).split()
+    probe = """
+import importlib.util, json, sys
+from importlib.metadata import packages_distributions
+sys.path.insert(0, "tools/bench")
+import env, train
+import tests.runtime.test_devices
+owners = packages_distributions()
+print(json.dumps(sorted({d for m in list(sys.modules) for d in owners.get(m.split(".")[0], [])})))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    imported = {_distribution(d) for d in json.loads(result.stdout)} - {"hamlet"}
+    missing = imported - GPU_IMAGE_HAS - {_distribution(p) for p in listed}
+    assert not missing, f"add {sorted(missing)} to PACKAGES in tools/bench/gpu.sh"
+
+
+def test_gemm_bench_prints_warm_and_cold_products_and_a_whole_step():
+    lines = run_bench("gemm.py", "--repeats", "1")
+    assert lines[0].startswith("L1, batch 64, 12 linear layers")
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "their products, warm (one after another)",
+        "their products, cold (after 16 MiB read)",
+        "a whole gradient step (learn, with RND)",
+    ]

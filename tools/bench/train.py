@@ -37,10 +37,13 @@ import time
 
 import torch
 
+from hamlet.compiler import compile_brain
 from hamlet.runtime import HamletModel
+from hamlet.runtime.learning.dqn import window_steps
 from hamlet.runtime.learning.phases import PHASES, PhaseClock
 from hamlet.runtime.learning.trainer import Trainer
-from hamlet.schemas import load_pack
+from hamlet.schemas import load_pack, observation_layout
+from hamlet.schemas.override import parse_overrides
 
 REFERENCE = {"L1_full_observability": (121.0, 145.0), "L2_partial_observability": (48.0, 55.0)}
 GOALS = {"L1_full_observability": {1: 3, 64: 200}, "L2_partial_observability": {1: 3, 64: 100}}
@@ -48,9 +51,23 @@ SHORT = {"L1_full_observability": "L1", "L2_partial_observability": "L2"}
 
 
 def ready_trainer(pack_name: str, agents: int, device: str = "cpu") -> Trainer:
-    """A trainer past ``learning_starts`` with a few gradient steps behind it."""
+    """A trainer past ``learning_starts`` with a few gradient steps behind it.
+
+    Where the pack's replay capacity would leave an agent less than one training window
+    (``hamlet run`` refuses that, E135: L2 past 833 agents, L1 past 10,000), it is raised
+    to one window an agent. A step costs the same whatever the capacity; only memory
+    grows with it."""
     pack = load_pack(pack_name)
-    model = HamletModel.from_spec(pack.directory / "brain.yaml", seed=0, device=device)
+    brain = compile_brain(pack.directory / "brain.yaml", layout=observation_layout(pack))
+    learning = brain.to_dict()["learning"]
+    window = window_steps(learning, brain.resolved.recurrent is not None)
+    if learning["replay"]["capacity"] // agents < window:
+        capacity = parse_overrides([f"learning.replay.capacity={agents * window}"])
+        brain = compile_brain(
+            pack.directory / "brain.yaml", layout=observation_layout(pack),
+            overrides=capacity, max_memory=2**40,
+        )  # fmt: skip
+    model = HamletModel.from_spec(brain, seed=0, device=device)
     trainer = Trainer(pack, model, num_agents=agents, seed=0, device=device)
     while not trainer.learner.ready:
         trainer.step()
