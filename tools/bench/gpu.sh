@@ -60,6 +60,11 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
     --target /tmp/site .whl/*.whl
 # The repository is the package `hamlet` (what `pip install -e .` maps): a link names it.
 mkdir -p /tmp/pkg && ln -sfn "$PWD" /tmp/pkg/hamlet
+# ... and its metadata, which checkpoints read their version from (pip would write it).
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+mkdir -p "/tmp/site/hamlet-$version.dist-info"
+printf 'Metadata-Version: 2.1\nName: hamlet\nVersion: %s\n' "$version" \
+    >"/tmp/site/hamlet-$version.dist-info/METADATA"
 export PYTHONPATH=/tmp/pkg:/tmp/site PYTHONUNBUFFERED=1
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
