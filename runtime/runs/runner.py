@@ -209,16 +209,15 @@ def _train(
 
     try:
         try:
-            with graceful_interrupt() as gate:
+            with graceful_interrupt():
                 if curve.due():  # the untrained network: where the curve starts
                     evaluate()
                 while budget_left():
-                    with gate:  # a stop waits until the step's episodes are recorded
-                        finished = trainer.step()
-                        if not finished:
-                            continue
-                        finished = [e for e in finished if e.number < total]
-                        db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
+                    finished = trainer.step()
+                    if not finished:
+                        continue
+                    finished = [e for e in finished if e.number < total]
+                    db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
                     for t in (e.transition for e in finished if e.transition is not None):
                         log.info(
                             "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",
