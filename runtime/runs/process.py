@@ -25,22 +25,51 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
+class InterruptGate:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt at once, except inside ``with gate:``,
+    where they wait for the block's end: a training step and the recording of the
+    episodes it ended are not cut in two (a checkpoint would count an episode that
+    metrics.sqlite never got)."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> None:
+        self.holding = True
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self.holding = False
+        if self.pending and kind is None:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
 @contextmanager
-def graceful_interrupt() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C: the run saves a final checkpoint and stops."""
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
+def graceful_interrupt() -> Iterator[InterruptGate]:
+    """SIGTERM behaves like Ctrl-C: the run saves a final checkpoint and stops. Both go
+    through the gate it yields (outside the main thread, where signals cannot be
+    caught, the gate holds nothing back)."""
+    gate = InterruptGate()
     try:
-        previous = signal.signal(signal.SIGTERM, stop)
+        previous = {number: signal.signal(number, gate.handle) for number in STOPS}
     except ValueError:  # not in the main thread: leave signals alone
-        yield
+        yield gate
         return
     try:
-        yield
+        yield gate
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 class RunLog(logging.FileHandler):

@@ -209,15 +209,16 @@ def _train(
 
     try:
         try:
-            with graceful_interrupt():
+            with graceful_interrupt() as gate:
                 if curve.due():  # the untrained network: where the curve starts
                     evaluate()
                 while budget_left():
-                    finished = trainer.step()
-                    if not finished:
-                        continue
-                    finished = [e for e in finished if e.number < total]
-                    db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
+                    with gate:  # a stop waits until the step's episodes are recorded
+                        finished = trainer.step()
+                        if not finished:
+                            continue
+                        finished = [e for e in finished if e.number < total]
+                        db.add_episodes(finished, trainer.env_steps, trainer.last_stats.get("loss"))
                     for t in (e.transition for e in finished if e.transition is not None):
                         log.info(
                             "curriculum %s: stage %d -> %d after episode %d (survival %.2f)",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import threading
 
@@ -12,6 +14,7 @@ import torch
 from hamlet.configs import PACK_NAMES
 from hamlet.runtime import HamletModel
 from hamlet.runtime.cli import main
+from hamlet.runtime.learning.trainer import Trainer
 from hamlet.runtime.model.checkpoint import load_training_checkpoint
 from hamlet.runtime.runs import RunOptions, read_episodes, read_state, run_training
 
@@ -128,6 +131,33 @@ def test_interruption_saves_a_final_checkpoint(tiny, tmp_path):
         )
     )
     assert json.loads(state["status"]) == "interrupted"
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+def test_a_stop_inside_a_step_that_ended_episodes_loses_none_of_them(
+    tiny, tmp_path, monkeypatch, signal_number
+):
+    # The signal lands after the trainer has counted the episodes it ended and before the
+    # runner has recorded them: the run must record them before it stops, or the final
+    # checkpoint counts episodes that metrics.sqlite never got (CI saw a resumed run
+    # with episode 5 missing).
+    step = Trainer.step
+
+    def step_then_signal(trainer):
+        finished = step(trainer)
+        if finished and trainer.episodes_done >= 3:
+            os.kill(os.getpid(), signal_number)  # Python raises at the next bytecode
+        return finished
+
+    monkeypatch.setattr(Trainer, "step", step_then_signal)
+    stopped = run_training(RunOptions(pack=tiny, episodes=12, out=tmp_path, checkpoint_every=100))
+    assert stopped.interrupted
+    episodes = [row["episode"] for row in read_episodes(stopped.run_dir / "metrics.sqlite")]
+    assert episodes == list(range(stopped.episodes))
+    monkeypatch.setattr(Trainer, "step", step)
+    resumed = run_training(RunOptions(resume=stopped.run_dir, episodes=12))
+    episodes = [row["episode"] for row in read_episodes(resumed.run_dir / "metrics.sqlite")]
+    assert episodes == list(range(12))
 
 
 def test_the_curriculum_really_moves_and_is_recorded(tmp_path):
