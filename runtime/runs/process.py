@@ -29,17 +29,26 @@ class InterruptGate:
     """Ctrl-C and SIGTERM raise KeyboardInterrupt at once, except inside ``with gate:``,
     where they wait for the block's end: a training step and the recording of the
     episodes it ended are not cut in two (a checkpoint would count an episode that
-    metrics.sqlite never got)."""
+    metrics.sqlite never got). Once one has stopped the run, later ones are ignored:
+    a second Ctrl-C, or a sweep driver's SIGTERM after the terminal's SIGINT, must not
+    cut the final checkpoint short."""
 
     def __init__(self) -> None:
         self.holding = False
         self.pending = False
+        self.stopped = False
 
     def handle(self, signum: int, frame: Any) -> None:
+        if self.stopped:
+            return
         if self.holding:
             self.pending = True
         else:
-            raise KeyboardInterrupt
+            self.stop()
+
+    def stop(self) -> None:
+        self.stopped = True
+        raise KeyboardInterrupt
 
     def __enter__(self) -> None:
         self.holding = True
@@ -48,17 +57,22 @@ class InterruptGate:
         self.holding = False
         if self.pending and kind is None:
             self.pending = False
-            raise KeyboardInterrupt
+            self.stop()
 
 
 @contextmanager
 def graceful_interrupt() -> Iterator[InterruptGate]:
     """SIGTERM behaves like Ctrl-C: the run saves a final checkpoint and stops. Both go
-    through the gate it yields (outside the main thread, where signals cannot be
-    caught, the gate holds nothing back)."""
+    through the gate it yields. Ctrl-C is taken only where Python would raise
+    KeyboardInterrupt for it: a process that ignores it (a sweep's worker, a script's
+    background job) keeps ignoring it. Outside the main thread, where signals cannot be
+    caught, the gate holds nothing back."""
     gate = InterruptGate()
+    stops = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        stops.append(signal.SIGINT)
     try:
-        previous = {number: signal.signal(number, gate.handle) for number in STOPS}
+        previous = {number: signal.signal(number, gate.handle) for number in stops}
     except ValueError:  # not in the main thread: leave signals alone
         yield gate
         return
@@ -67,9 +81,6 @@ def graceful_interrupt() -> Iterator[InterruptGate]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-
-
-STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 class RunLog(logging.FileHandler):

@@ -208,8 +208,8 @@ def _train(
         return progress < 1.0
 
     try:
-        try:
-            with graceful_interrupt() as gate:
+        with graceful_interrupt() as gate:  # the final checkpoint too: a second stop waits
+            try:
                 if curve.due():  # the untrained network: where the curve starts
                     evaluate()
                 while budget_left():
@@ -232,21 +232,22 @@ def _train(
                         evaluate()
                     progress.report(trainer, clock)
                     if stop is not None and stop.is_set():  # the episodes above are kept
-                        raise KeyboardInterrupt
+                        gate.stop()
                     if trainer.episodes_done // every > last_saved // every:
                         save(clock)
                         last_saved = trainer.episodes_done
                 if curve.enabled and curve.last != trainer.episodes_done:
                     evaluate()  # where the curve ends
-        except KeyboardInterrupt:
-            # a stop that comes once the budget is spent (during the last evaluation, or
-            # with the last episodes) ends a complete run: resuming it would have nothing
-            # left to do
-            interrupted = spent() < 1.0
-            if interrupted:
-                log.info("interrupted at episode %d", trainer.episodes_done)
-        if trainer.episodes_done != last_saved or not run.training_checkpoints():
-            save(clock)
+            except KeyboardInterrupt:
+                # a stop that comes once the budget is spent (during the last evaluation, or
+                # with the last episodes) ends a complete run: resuming it would have nothing
+                # left to do
+                interrupted = spent() < 1.0
+                if interrupted:
+                    log.info("interrupted at episode %d", trainer.episodes_done)
+            gate.stopped = True  # the run only saves and ends now: later stops are ignored
+            if trainer.episodes_done != last_saved or not run.training_checkpoints():
+                save(clock)
     except (StorageError, RunError) as error:
         _fail(error, db, live, log)
         raise

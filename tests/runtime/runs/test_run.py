@@ -160,6 +160,66 @@ def test_a_stop_inside_a_step_that_ended_episodes_loses_none_of_them(
     assert episodes == list(range(12))
 
 
+def test_a_second_stop_during_the_final_checkpoint_does_not_cut_it_short(
+    tiny, tmp_path, monkeypatch
+):
+    # A sweep's worker gets the terminal's Ctrl-C and then its driver's SIGTERM; a user
+    # may press Ctrl-C twice. The final checkpoint must still be whole and resumable.
+    from hamlet.runtime.runs import runner
+
+    step, save = Trainer.step, runner.save_checkpoint
+
+    def step_then_signal(trainer):
+        finished = step(trainer)
+        if finished and trainer.episodes_done >= 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return finished
+
+    def signal_then_save(state, path):
+        os.kill(os.getpid(), signal.SIGTERM)  # would end the process, or raise in the save
+        save(state, path)
+
+    def cut_short(signum, frame):
+        raise AssertionError("the second stop reached the final checkpoint")
+
+    monkeypatch.setattr(Trainer, "step", step_then_signal)
+    monkeypatch.setattr(runner, "save_checkpoint", signal_then_save)
+    previous = signal.signal(signal.SIGTERM, cut_short)  # not this test process's end
+    try:
+        stopped = run_training(
+            RunOptions(pack=tiny, episodes=12, out=tmp_path, checkpoint_every=100)
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.interrupted
+    assert read_state(stopped.run_dir / "metrics.sqlite")["status"] == "interrupted"
+    monkeypatch.undo()
+    resumed = run_training(RunOptions(resume=stopped.run_dir, episodes=12))
+    episodes = [row["episode"] for row in read_episodes(resumed.run_dir / "metrics.sqlite")]
+    assert episodes == list(range(12))
+
+
+def test_a_process_that_ignores_ctrl_c_trains_on_through_it(tiny, tmp_path, monkeypatch):
+    # A sweep's worker ignores the SIGINT that Ctrl-C sends its whole process group (its
+    # driver stops it with SIGTERM), and so does a script's background job: the run must
+    # not take Ctrl-C back.
+    step = Trainer.step
+
+    def step_then_signal(trainer):
+        finished = step(trainer)
+        if finished and trainer.episodes_done == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return finished
+
+    monkeypatch.setattr(Trainer, "step", step_then_signal)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run = run_training(RunOptions(pack=tiny, episodes=8, out=tmp_path))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not run.interrupted and run.episodes == 8
+
+
 def test_the_curriculum_really_moves_and_is_recorded(tmp_path):
     easy = tiny_pack(
         tmp_path,
