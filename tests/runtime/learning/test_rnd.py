@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from hamlet.runtime import HamletModel
-from hamlet.runtime.learning.rnd import RND
+from hamlet.runtime.learning.rnd import RND, RunningMoments
 from hamlet.runtime.learning.trainer import Trainer
 from hamlet.schemas import load_pack
 
@@ -24,6 +24,18 @@ def _batches(count: int) -> list[torch.Tensor]:
 
 def _parameters(rnd: RND) -> list[torch.Tensor]:
     return [p.detach().clone() for p in rnd.predictor.parameters()]
+
+
+def test_running_moments_are_those_of_every_batch_together():
+    generator = torch.Generator().manual_seed(0)
+    batches = [torch.randn(n, 3, generator=generator) * 4 + 2 for n in (64, 1, 17, 64)]
+    moments = RunningMoments((3,), "cpu")
+    for batch in batches:
+        moments.update(batch)
+    everything = torch.cat(batches)
+    # (it starts from a prior of mean 0, variance 1 weighing 1e-4 of a value)
+    torch.testing.assert_close(moments.mean, everything.mean(0), rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(moments.var, everything.var(0, unbiased=False), rtol=1e-4, atol=1e-4)
 
 
 def test_novelty_fades_on_what_the_predictor_trains_on():
