@@ -115,6 +115,24 @@ def test_versions_bench_compares_a_revision_with_the_working_tree():
     assert worktrees() == before  # the temporary checkout is gone again
 
 
+def test_versions_bench_sets_a_setting_for_both_revisions():
+    lines = run_bench(
+        "versions.py", "HEAD", "--rounds", "1", "--seconds", "0.2", "--agents", "2",
+        "--set", "learning.n_step=3",
+    )  # fmt: skip
+    assert lines[0].endswith(", --set learning.n_step=3")
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bench" / "versions.py"), "HEAD", "--rounds", "1",
+         "--seconds", "0.2", "--set", "learning.n_step=0"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert (
+        "n_step" in refused.stderr
+        and "Traceback (most recent call last)" not in refused.stderr[-80:]
+    )
+
+
 def test_learning_bench_sweeps_compares_and_prints_the_targets_table(tmp_path):
     lines = run_bench(
         "learning.py", "--packs", "L0_0_minimal", "--seeds", "2", "--minutes", "0.03",

@@ -4,10 +4,13 @@ One gradient step, read top to bottom in :meth:`DQNLearner.learn`:
 
 1. sample windows from the replay (``n_step`` steps for feed-forward brains;
    ``burn_in + length`` steps for recurrent ones, from the stored acting state);
-2. evaluate the online network on the window (its burn-in without gradients, as in
-   R2D2) and the target network on each step's next state;
-3. build n-step targets from the target network, choosing the next action among the
-   next state's *valid* actions (with the online network for double DQN);
+2. build n-step returns on the window, with the novelty of its next states (RND);
+3. evaluate the online network on the window (its burn-in without gradients, as in
+   R2D2) and the target network on each step's next state; a feed-forward brain's
+   window is first cut to what its one trained step reads (its state, and the next
+   state its return bootstraps from). The next action is chosen among the next
+   state's *valid* actions (by the online network for double DQN) and valued by the
+   target network;
 4. Huber/MSE loss (or C51's cross-entropy on projected distributions), weighted for
    prioritized replay; gradient clipping; optimizer step;
 5. every ``target_update.every`` gradient steps, move the target network towards the
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -29,7 +33,7 @@ from torch import Tensor
 from hamlet.runtime.model import HamletModel
 
 from .replay import Batch, Replay
-from .targets import n_step, project_distribution
+from .targets import NStep, n_step, project_distribution
 
 
 def window_steps(learning: dict[str, Any], recurrent: bool) -> int:
@@ -104,13 +108,18 @@ class DQNLearner:
         gamma, n = cfg["gamma"], cfg["n_step"]
         burn_in = cfg["sequence"]["burn_in"] if self.recurrent else 0
         batch = self.replay.sample(cfg["batch_size"], self.window, self.generator, beta)
-
-        # --- evaluate: online values (and next-state values) on the window --------
-        online_now, online_next, target_next = self._evaluate(batch)
         rewards = batch.rewards
         if self.intrinsic is not None:  # (it also trains the novelty predictor: no no_grad)
             rewards = rewards + self.intrinsic(batch.next_obs).detach()
         targets = n_step(rewards, batch.terminal, batch.end, batch.length, gamma, n)
+        if not self.recurrent and n > 1:
+            # A feed-forward brain trains on a window's first step; the others only add
+            # their rewards to its return. The networks need its state and the next state
+            # its return bootstraps from: 2 of the window's 2n states.
+            batch, targets = _first_step(batch, targets)
+
+        # --- evaluate: online values (and next-state values) on the window --------
+        online_now, online_next, target_next = self._evaluate(batch)
         # Train on the steps after burn-in that belong to the window's first episode
         # (steps after an earlier episode end carry another episode's state).
         ended_before = torch.cumsum(batch.end.long(), dim=1) - batch.end.long()
@@ -266,6 +275,21 @@ class DQNLearner:
         self.optimizer.load_state_dict(state["optimizer"])
         self.gradient_steps = int(state["gradient_steps"])
         self.replay.load_state_dict(state["replay"])
+
+
+def _first_step(batch: Batch, targets: NStep) -> tuple[Batch, NStep]:
+    """A feed-forward window cut down to its first step, whose next state becomes the
+    one its n-step return bootstraps from (``targets.last``): what the loss reads of a
+    window of ``n``, for ``1 / n`` of the networks' work."""
+    last = targets.last[:, :1]
+    at_last = lambda t: torch.gather(t, 1, last[..., None].expand(-1, -1, t.shape[-1]))  # noqa: E731
+    first = lambda t: t[:, :1]  # noqa: E731
+    cut = replace(
+        batch, obs=first(batch.obs), actions=first(batch.actions), rewards=first(batch.rewards),
+        next_obs=at_last(batch.next_obs), next_mask=at_last(batch.next_mask),
+        terminal=first(batch.terminal), end=first(batch.end), length=first(batch.length),
+    )  # fmt: skip
+    return cut, NStep(first(targets.returns), first(targets.discount), torch.zeros_like(last))
 
 
 def _at(next_probs: Tensor, last: Tensor, action: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ import torch
 
 from hamlet.compiler import brain_from_data, compile_brain, load_brain
 from hamlet.runtime import HamletModel
+from hamlet.runtime.learning import dqn
 from hamlet.runtime.learning.dqn import DQNLearner
 from hamlet.runtime.learning.replay import Batch
 from hamlet.schemas import ObservationLayout
@@ -165,6 +166,60 @@ def test_every_brain_variant_learns_without_nans(trunk, combo):
     assert any(
         not torch.equal(a, b) for a, b in zip(before, model.module.parameters(), strict=True)
     )
+
+
+@pytest.mark.parametrize("double", [False, True], ids=["dqn", "double"])
+@pytest.mark.parametrize("combo", HEAD_COMBOS, ids=str)
+def test_a_feed_forward_n_step_window_reads_only_what_its_first_step_needs(
+    combo, double, monkeypatch
+):
+    # The learner evaluates a feed-forward window's first state and the next state its
+    # return bootstraps from, not all 2n: the same step as on the whole window.
+    def learner() -> DQNLearner:
+        data = copy.deepcopy(load_brain("simple_q").doc.data)
+        head = next(n for n, node in data["network"].items() if node["kind"] == "q_head")
+        dueling, distributional, noisy = combo
+        data["network"][head].update(dueling=dueling, distributional=distributional, noisy=noisy)
+        data["learning"] = {"batch_size": 16, "learning_starts": 1, "n_step": 4,
+                            "double_dqn": double, "replay": {"capacity": 400, "prioritized": True}}  # fmt: skip
+        brain = compile_brain(brain_from_data(data), layout=TRUNKS["simple_q"])
+        model = HamletModel.from_spec(brain, seed=0)
+        made = DQNLearner(model, 2, generator=torch.Generator().manual_seed(0))
+        gen = torch.Generator().manual_seed(3)
+        for t in range(40):
+            obs = torch.randn(2, model.obs_dim, generator=gen)
+            ended = torch.tensor([t % 7 == 6, t % 11 == 10])
+            made.replay.add(obs, torch.randint(0, 6, (2,), generator=gen),
+                            torch.randn(2, generator=gen), obs + 0.1,
+                            torch.rand(2, 6, generator=gen) > 0.3, ended & (t > 20), ended)  # fmt: skip
+        return made
+
+    cut, whole = learner(), learner()
+    losses = [cut.learn(beta=0.5)["loss"] for _ in range(3)]
+    monkeypatch.setattr(dqn, "_first_step", lambda batch, targets: (batch, targets))
+    expected = [whole.learn(beta=0.5)["loss"] for _ in range(3)]
+    torch.testing.assert_close(losses, expected, rtol=1e-4, atol=1e-5)
+    for mine, theirs in zip(cut.online.parameters(), whole.online.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(cut.replay.priority, whole.replay.priority, rtol=1e-4, atol=1e-5)
+
+
+def test_a_feed_forward_n_step_window_costs_one_step_of_network_work(monkeypatch):
+    # What the test above cannot see: how many states the networks read.
+    learner_model = _tiny_model(n_step=4, double_dqn=True)
+    learner = DQNLearner(learner_model, 1, generator=torch.Generator().manual_seed(0))
+    for t in range(10):
+        _store(learner, [float(t), 0.0, 0.0, 0.0], 1, 1.0, [t + 1.0, 0, 0, 0], [True] * 3, False)
+    rows = []
+    forward = type(learner.online).forward
+
+    def counting(module, obs, *args, **kwargs):
+        rows.append(obs.shape[0])
+        return forward(module, obs, *args, **kwargs)
+
+    monkeypatch.setattr(type(learner.online), "forward", counting)
+    learner.learn()
+    assert sum(rows) == 3 * 32  # online: state and next state; target: next state
 
 
 @pytest.mark.parametrize("double_dqn", [False, True])
