@@ -12,8 +12,10 @@ import torch
 
 from hamlet.runtime import HamletModel
 from hamlet.runtime.learning.trainer import Trainer
+from hamlet.runtime.model.device import resolve_device
 from hamlet.runtime.world import TownWorld
 from hamlet.schemas import load_pack
+from hamlet.schemas.errors import RunError
 
 from ..conftest import ACROSS_KERNELS
 from .conftest import tiny_pack
@@ -95,3 +97,21 @@ def test_the_network_acts_alike_on_cpu_and_gpu(brain):
     obs = torch.rand(32, cpu.obs_dim, generator=torch.Generator().manual_seed(0))
     a, b = cpu.predict(obs), gpu.predict(obs.cuda())
     torch.testing.assert_close(b["q_values"].cpu(), a["q_values"], **ACROSS_KERNELS)
+
+
+@pytest.mark.parametrize(
+    ("cuda_build", "says", "hint"),
+    [(None, "this PyTorch is a CPU-only build", "install a CUDA build of PyTorch"),
+     ("13.0", "no CUDA GPU is visible here", "use --device cpu (or auto)")],
+    ids=["cpu-only-build", "cuda-build-without-gpu"],
+)  # fmt: skip
+def test_asking_for_a_gpu_where_there_is_none_says_why(monkeypatch, cuda_build, says, hint):
+    # Whichever build this suite runs on: a CPU-only one (the README's), or a CUDA one on
+    # a machine without a GPU.
+    monkeypatch.setattr(torch.version, "cuda", cuda_build)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RunError) as raised:
+        resolve_device("cuda")
+    diagnostic = raised.value.errors[0]
+    assert diagnostic.code == "E301" and says in diagnostic.message and hint in diagnostic.hint
+    assert resolve_device("auto") == torch.device("cpu")
