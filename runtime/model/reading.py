@@ -41,6 +41,7 @@ _EXPORT_HINTS = {
     "ONNX": "run it with onnxruntime; HAMLET reads the checkpoint it came from",
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 
 
 def file_name(path: str | Path) -> str:
@@ -248,10 +249,11 @@ def _reason(text: str) -> str:
 
 
 def _culprit(message: str) -> str:
-    for line in _ANSI.sub("", message).splitlines():
-        if "Unsupported global" in line or "GLOBAL" in line:
-            return line.strip().rstrip(".")
-    return "an unsupported object"
+    """What the file asked for, in our words: PyTorch's own wording changes between
+    versions ("Unsupported global: GLOBAL posix.system was not an allowed global",
+    "Trying to load unsupported GLOBAL posix.system whose module posix is blocked")."""
+    named = _GLOBAL.search(_ANSI.sub("", message))
+    return f"it names {named[1]}" if named else "an unsupported object"
 
 
 def _unreadable(name: str, message: str, hint: str) -> CheckpointError:
