@@ -41,6 +41,9 @@ WATCH_REFUSALS = {
     "--epsilon": ["-1", "nan", "2", "abc"],
     "--speed": ["0", "-1", "nan", "1e9"],
 }
+URL_REFUSALS = ["", "abc", "../..", "/dev/null", "http://127.0.0.1:8765", "ws://", "ws://h:99999",
+                "ws://h:abc", "wss://:1", "ws://[::1", "\u00e9://x"]  # fmt: skip
+"""hamlet watch URL: addresses no stream can have (a valid one would open the viewer)."""
 SET_KEYS = [
     "learning.learning_rate", "learning.gamma", "learning.batch_size", "learning.replay.capacity",
     "exploration.epsilon.decay", "exploration.epsilon.fraction", "run.seed", "run.checkpoint_every", "run.agents",
@@ -248,6 +251,7 @@ def test_random_command_line_values(base, tmp_path):
         "export": (["export", model, str(tmp_path / "x")], ["--format", None]),
         "replay": (["replay", model, "--list"], ["--episode", None]),
         "watch": (["watch", "--checkpoint", model, "--episodes", "1"], ["--stage", "--epsilon", "--speed"]),
+        "watch-url": (["watch"], [None]),
         # pictures: files named by any value (a folder, /dev/null, '../..'), frame rates
         "gif": (["watch", "--checkpoint", model, "--stage", "1"], ["--gif", "--mp4", "--fps"]),
         "replay-gif": (["replay", model, "--episode", "0"], ["--gif", "--mp4", "--fps"]),
@@ -259,6 +263,8 @@ def test_random_command_line_values(base, tmp_path):
         flag, value = rng.choice(flags), rng.choice(values)
         if name == "watch":  # only refusals: a valid watch would open the viewer
             value = rng.choice(WATCH_REFUSALS[flag])
+        elif name == "watch-url":
+            value = rng.choice([model, *URL_REFUSALS])
         extra = [value] if flag is None else [flag, value]
         cases.append({"kind": "hamlet", "argv": [*argv, *extra], "cwd": str(tmp_path)})
     for text in ["", "nan", "../../etc/passwd", "/dev/zero", "/proc/self/mem"]:

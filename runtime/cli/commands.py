@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hamlet.runtime.runs import newest_model
+from hamlet.schemas.errors import UsageError
 
 DEFAULT_PORT = 8765
 """Where ``hamlet run --serve`` streams and ``hamlet watch`` looks, unless told."""
@@ -146,6 +148,8 @@ def _pictures(args: argparse.Namespace) -> bool:
 def watch_command(args: argparse.Namespace) -> int:
     from ..viewer.watch import record_checkpoint, watch_checkpoint, watch_stream
 
+    if args.checkpoint is None:
+        _check_stream_url(args.url)
     if args.web:
         return _watch_web(args)
     if args.port is not None:
@@ -171,6 +175,25 @@ def watch_command(args: argparse.Namespace) -> int:
         newest_model(Path(args.checkpoint)), pack=args.pack, stage=args.stage,
         epsilon=args.epsilon, seed=args.seed, episodes=args.episodes, speed=args.speed,
     )  # fmt: skip
+
+
+def _check_stream_url(url: str) -> None:
+    """E300 for a URL the viewer could never connect to, before the viewer opens (it
+    would retry it for ever): a model or run given where --checkpoint belongs, an
+    http:// address, a typo."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme in ("ws", "wss") and parts.hostname and (parts.port or 1) > 0:
+            return
+    except ValueError:  # a port that is not a number or past 65535, a broken [IPv6]
+        pass
+    if url.strip() and Path(url).exists():
+        expected = f"a stream's ws:// address; to let a model play: hamlet watch --checkpoint {url}"
+    else:
+        expected = (
+            f"a stream's address, as hamlet run --serve prints it: ws://127.0.0.1:{DEFAULT_PORT}"
+        )
+    raise UsageError.option("URL", repr(url), expected)
 
 
 def _watch_web(args: argparse.Namespace) -> int:

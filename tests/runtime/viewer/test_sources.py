@@ -178,3 +178,30 @@ def test_watch_web_without_the_extra_names_it(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "error[E303]: the viewer in a browser needs textual_serve.server" in err
     assert "pip install 'hamlet[web]'" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [("MODEL", "hamlet watch --checkpoint "), ("RUN", "hamlet watch --checkpoint "),
+     ("http://127.0.0.1:8765", "ws://127.0.0.1:8765"), ("ws://", "ws://127.0.0.1:8765"),
+     ("ws://127.0.0.1:99999", "ws://127.0.0.1:8765"), ("127.0.0.1:8765", "ws://127.0.0.1:8765")],
+    ids=["a-model", "a-run", "http", "no-host", "bad-port", "no-scheme"],
+)  # fmt: skip
+@pytest.mark.parametrize("web", [False, True], ids=["terminal", "browser"])
+def test_watch_refuses_a_url_it_could_never_connect_to(
+    recorded_run, capsys, monkeypatch, url, hint, web
+):
+    # The viewer used to open and retry such a URL for ever ("disconnected: InvalidURI"):
+    # most often a saved model given where --checkpoint belongs.
+    import hamlet.runtime.viewer.web as web_viewer
+
+    def opened(*args, **kwargs):
+        raise AssertionError("the viewer opened")
+
+    monkeypatch.setattr(ViewerApp, "run", opened)
+    monkeypatch.setattr(web_viewer, "serve_viewer", opened)
+    model = sorted((recorded_run.run_dir / "checkpoints").glob("model_ep*.pt"))[-1]
+    url = {"MODEL": str(model), "RUN": str(recorded_run.run_dir)}.get(url, url)
+    assert main(["watch", url, *(["--web"] if web else [])]) == 2
+    err = capsys.readouterr().err
+    assert "error[E300]: URL " in err and hint in err
