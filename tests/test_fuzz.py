@@ -244,7 +244,8 @@ def test_random_command_line_values(base, tmp_path):
         # --episodes 1 and --minutes bound every run, whichever one of them is fuzzed
         "run": (["run", str(base["pack"]), "--episodes", "1", "--minutes", "0.05", "--quiet",
                  "--out", str(tmp_path)],
-                ["--episodes", "--agents", "--seed", "--device", "--minutes", "--checkpoint-every"]),
+                ["--episodes", "--agents", "--seed", "--device", "--minutes", "--checkpoint-every",
+                 "--learner"]),
         "eval": (["eval", model, "--episodes", "2"],
                  ["--episodes", "--stage", "--multiplier", "--seed", "--device", "--pack"]),
         "inspect": (["inspect"], [None]),

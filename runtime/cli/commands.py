@@ -98,6 +98,7 @@ def run_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         agents=args.agents,
         device=args.device,
+        learner=args.learner,
         out=args.out,
         resume=args.resume,
         checkpoint_every=args.checkpoint_every,

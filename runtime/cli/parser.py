@@ -13,6 +13,7 @@ from ..experiments.curves import METRICS, X_AXES
 from ..experiments.stats import DEFAULT_REPS
 from ..export import FORMATS
 from ..model.device import DEVICE_HELP
+from ..runs.plan import LEARNERS
 from . import commands
 from .commands import DEFAULT_FPS, DEFAULT_PORT, DEFAULT_WEB_PORT, SPEED_HELP
 
@@ -114,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the run's)",
     )
     sub.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    sub.add_argument(
+        "--learner", choices=LEARNERS, default="auto",
+        help="where gradient steps run: process, a second process beside the agents (both "
+        "learn and act at once; CPU only); inline, the same process; auto (default), process "
+        "on a CPU with 2 cores or more. The results are the same",
+    )  # fmt: skip
     sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
     sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
     sub.add_argument("--checkpoint-every", type=options.positive_int, metavar="K", help="episodes")

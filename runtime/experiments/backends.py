@@ -67,7 +67,8 @@ def run_task(task: RunTask) -> dict[str, Any]:
     torch.set_num_threads(1)  # one core per run: the workers share the machine
     run_dir = Path(task.run_dir)
     budget = {"episodes": task.episodes, "agent_steps": task.agent_steps, "minutes": task.minutes}
-    limit = {} if task.max_memory is None else {"max_memory": task.max_memory}
+    limit: dict[str, Any] = {} if task.max_memory is None else {"max_memory": task.max_memory}
+    limit["learner"] = "inline"  # (a second process would take another run's core)
     try:
         started = run_dir.is_dir() and RunDirectory(run_dir).training_checkpoints()
         if started and read_state(run_dir / "metrics.sqlite").get("status") == "completed":

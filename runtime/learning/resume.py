@@ -24,6 +24,7 @@ from .demonstrations import Demonstrators
 from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
 from .pairs import InteractionPairs
+from .pipeline import LearnerProcess
 from .rnd import RND
 
 
@@ -52,6 +53,9 @@ class Resumable:
     _episode_entropy: Tensor
     _pairs: InteractionPairs
     _stats: dict[str, Tensor]
+    _pending_stats: dict[str, Tensor]
+    _process: LearnerProcess | None
+    acting: HamletModel
     _mask: Tensor
     last_stats: dict[str, float]
     """(a property of the trainer: the last gradient step's loss and gradient norm)"""
@@ -59,32 +63,33 @@ class Resumable:
     def checkpoint(self, config: dict[str, str], extra: dict[str, Any]) -> TrainingCheckpoint:
         """Everything needed to continue exactly from here (``config``: the pack's files;
         ``extra``: what the runner adds to the metadata)."""
-        learner = self.learner
+        learning = self.learning_state()
+        learner = learning["learner"]
         return TrainingCheckpoint(
             brain_spec=self.model.spec,
             brain_spec_hash=self.model.spec_hash,
-            online=self.model.module.state_dict(),
-            target=learner.target.state_dict(),
-            optimizer=learner.optimizer.state_dict(),
+            online=learning["online"],
+            target=learner["target"],
+            optimizer=learner["optimizer"],
             counters={
                 "episode": self.episodes_done,
                 "env_steps": self.env_steps,
                 "agent_steps": self.env_steps * self.num_agents,
-                "gradient_steps": learner.gradient_steps,
+                "gradient_steps": learner["gradient_steps"],
             },
             config=config,
             metadata=self.metadata(extra),
-            replay=learner.replay.state_dict(),
+            replay=learner["replay"],
             rng={
                 "act": self.act_generator.get_state(),
-                "learn": learner.generator.get_state(),
+                "learn": learning["rng"],
                 "torch": torch.get_rng_state(),
             },
             curriculum=self.curriculum.state_dict(),
             exploration={
                 "epsilon": self.epsilon.state_dict(),
                 "intrinsic": self.intrinsic.state_dict(),
-                "rnd": self.rnd.state_dict() if self.rnd is not None else None,
+                "rnd": learning["rnd"],
                 "excursions": (
                     self.excursions.state_dict() if self.excursions is not None else None
                 ),
@@ -102,8 +107,24 @@ class Resumable:
                 "episode_entropy": self._episode_entropy,
                 **self._pairs.state_dict(),  # last_interaction, transitions
                 "last_stats": self.last_stats,
+                # what the agents act with, and the gradient step they will act with next
+                "acting": self.acting.module.state_dict(),
+                "pending_stats": {name: float(v) for name, v in self.pending_stats.items()},
             },
         )
+
+    def learning_state(self) -> dict[str, Any]:
+        """What learns, wherever it runs: ``online`` (the network's weights), ``learner``
+        (:meth:`~.dqn.DQNLearner.state_dict`), ``rnd`` and ``rng`` (the learner's
+        generator); from the learner process, once its gradient step has finished."""
+        if self._process is not None:
+            return self._process.state()
+        return {
+            "online": self.model.module.state_dict(),
+            "learner": self.learner.state_dict(),
+            "rnd": self.rnd.state_dict() if self.rnd is not None else None,
+            "rng": self.learner.generator.get_state(),
+        }
 
     def metadata(self, extra: dict[str, Any]) -> dict[str, Any]:
         """What a checkpoint records about where training stands (correction 7: the
@@ -127,6 +148,8 @@ class Resumable:
 
     def restore(self, checkpoint: TrainingCheckpoint) -> None:
         """Continue from ``checkpoint`` (made by :meth:`checkpoint` for the same brain)."""
+        if self._process is not None:
+            raise RuntimeError("restore a trainer before it learns in a second process")
         learner = self.learner
         self.model.module.load_state_dict(checkpoint.online)
         learner.target.load_state_dict(checkpoint.target)
@@ -159,5 +182,12 @@ class Resumable:
         self._episode_reward = state["episode_reward"]
         self._episode_entropy = state["episode_entropy"]
         self._pairs.load_state_dict(state)
-        self._stats = {name: torch.tensor(float(v)) for name, v in state["last_stats"].items()}
+        self._stats = _stats(state["last_stats"])
+        # (checkpoints from before the agents acted a gradient step behind: none behind)
+        self.acting.module.load_state_dict(state.get("acting", checkpoint.online))
+        self._pending_stats = _stats(state.get("pending_stats", state["last_stats"]))
         self._mask = self.world.action_mask()
+
+
+def _stats(saved: dict[str, float]) -> dict[str, Tensor]:
+    return {name: torch.tensor(float(value)) for name, value in saved.items()}

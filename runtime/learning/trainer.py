@@ -3,14 +3,17 @@
 :meth:`Trainer.step` is one environment step for every agent, read top to bottom:
 act (epsilon-greedy among valid actions, recurrent brains carrying their hidden
 state through the episode), step the world, store the transitions, learn every
-``train_frequency`` steps, and close the episodes that ended (statistics,
-exploration schedules, curriculum, reset). Everything random draws from generators
-seeded from the run's seed, and :meth:`Trainer.checkpoint` (from resume.py) captures all
-of it, so that a resumed run continues exactly as an uninterrupted one would.
+``train_frequency`` steps (the agents act with the weights from before the gradient
+step in progress, so that it may run beside them: :mod:`.pipeline`), and close the
+episodes that ended (statistics, exploration schedules, curriculum, reset). Everything
+random draws from generators seeded from the run's seed, and :meth:`Trainer.checkpoint`
+(from resume.py) captures all of it, so that a resumed run continues exactly as an
+uninterrupted one would.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,6 +32,7 @@ from .dqn import DQNLearner
 from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
 from .pairs import InteractionPairs
 from .phases import PhaseClock
+from .pipeline import LearnerProcess, copy_tensors, module_tensors
 from .resume import Resumable
 from .rnd import RND
 
@@ -69,6 +73,7 @@ class Trainer(Resumable):
         seed: int = 0,
         device: str | torch.device = "cpu",
         episodes: int | None = None,
+        learner_process: bool = False,
     ) -> None:
         self.pack = pack
         self.model = model
@@ -98,6 +103,18 @@ class Trainer(Resumable):
             else None
         )
         self.learner.intrinsic = self._intrinsic_reward if self.rnd is not None else None
+        # The agents act with the weights from before the gradient step in progress: a
+        # copy of the online network, brought up to date at each gradient step (below).
+        self.acting = HamletModel(copy.deepcopy(model.module), model.brain, model.metadata)
+        self.acting.module.train(model.module.training)
+        self._acting = module_tensors(self.acting.module)
+        self._online = module_tensors(model.module)
+        self.learner_process = learner_process
+        """Take the gradient steps in a second process (:mod:`.pipeline`), from the
+        first one on; the results are the same either way."""
+        self._process: LearnerProcess | None = None
+        self._weight = 0.0
+        """The intrinsic weight of the gradient step in progress."""
         self.epsilon = EpsilonSchedule(explore.epsilon, num_agents)
         repeat = explore.epsilon.repeat
         self.excursions = None if repeat is None else Excursions(repeat, num_agents, self.device)
@@ -129,6 +146,9 @@ class Trainer(Resumable):
         self._pairs = InteractionPairs(self.world.vocabulary, num_agents, self.device)
         self._mask = self.world.action_mask()
         self._stats: dict[str, Tensor] = {}
+        """The loss and gradient norm of the last finished gradient step."""
+        self._pending_stats: dict[str, Tensor] = {}
+        """Those of the gradient step in progress (learning here: the last one taken)."""
         self.recorder: EpisodeRecorder | None = None
         """Records one agent's steps for viewers and recordings (set by the runner)."""
         self.phases = PhaseClock()
@@ -146,7 +166,7 @@ class Trainer(Resumable):
         mask = self._mask
         hidden_before = self.hidden
         excursions = self.excursions
-        acted = model.predict(
+        acted = self.acting.predict(
             self.obs,
             hidden_before,
             epsilon=self.epsilon.value if excursions is None else 0.0,
@@ -175,25 +195,19 @@ class Trainer(Resumable):
 
         # --- remember: every agent's transition, with the state it acted from --------
         self._mask = world.action_mask()  # (also the next step's, unless an agent resets)
-        self.learner.replay.add(
-            self.obs,
-            actions,
-            result.reward,
-            result.obs,
-            self._mask,
-            result.done,
-            ended,
-            hidden_before,
-        )
+        step = (self.obs, actions, result.reward, result.obs, self._mask, result.done, ended)
+        if self._process is None:
+            self.learner.replay.add(*step, hidden_before)
+        else:  # for the learner process, at the next gradient step
+            self._process.staged.add(*step, hidden=hidden_before)
         self._episode_reward += result.reward
         self._pairs.count(result.interactions)
         phases.lap("store")
 
         # --- learn ------------------------------------------------------------------
         self.env_steps += 1
-        if self.env_steps % self.train_frequency == 0 and self.learner.ready:
-            beta = self.beta0 + (1 - self.beta0) * self.progress
-            self._stats = self.learner.learn(beta=beta)
+        if self.env_steps % self.train_frequency == 0 and self.ready_to_learn:
+            self._learn(beta=self.beta0 + (1 - self.beta0) * self.progress)
             phases.lap("learn")
 
         # --- close finished episodes, then carry on from fresh states ----------------
@@ -204,6 +218,64 @@ class Trainer(Resumable):
         if not bool(ended.any()):
             return []
         return self._close(ended, result)
+
+    @property
+    def ready_to_learn(self) -> bool:
+        """Enough steps are stored for gradient steps to begin."""
+        return self._process is not None or self.learner.ready
+
+    def _learn(self, beta: float) -> None:
+        """A gradient step: the agents take the weights of the one before, which has
+        finished, and the next begins (here, or in the learner process)."""
+        weight = self.intrinsic.value if self.rnd is not None else 0.0
+        if self._process is None and self.learner_process:
+            self._process = LearnerProcess(self)
+        if self._process is not None:
+            finished = self._process.learn(self._acting, beta, weight)
+            if finished is not None:
+                self._pending_stats = {"loss": finished[0], "grad_norm": finished[1]}
+            self._stats = self._pending_stats
+            return
+        copy_tensors(self._acting, self._online)
+        self._stats = self._pending_stats
+        self._pending_stats = self.gradient_step(beta, weight)
+
+    def gradient_step(self, beta: float, weight: float) -> dict[str, Tensor]:
+        """One step of the learner, with novelty weighted by ``weight`` (run by the
+        learner process too)."""
+        self._weight = weight
+        return self.learner.learn(beta=beta)
+
+    @property
+    def pending_stats(self) -> dict[str, Tensor]:
+        """The loss and gradient norm of the gradient step in progress (it finishes)."""
+        if self._process is not None and self._process.started:
+            self._process.settle()
+            return {
+                "loss": self._process.stats[0].clone(),
+                "grad_norm": self._process.stats[1].clone(),
+            }
+        return self._pending_stats
+
+    @property
+    def gradient_steps(self) -> int:
+        """Gradient steps taken (with a learner process: begun)."""
+        return (
+            self.learner.gradient_steps if self._process is None else self._process.gradient_steps
+        )
+
+    def settle(self) -> None:
+        """Bring :attr:`model` up to the last gradient step, for saving or evaluating it
+        (with a learner process, the one in progress finishes first)."""
+        if self._process is not None:
+            self._process.settle()
+            copy_tensors(self._online, self._process.weights)
+
+    def close(self) -> None:
+        """End the learner process, if there is one (after :meth:`settle` and a last
+        checkpoint: the trainer cannot learn any more)."""
+        if self._process is not None:
+            self._process.close()
 
     def advance(self, progress: float) -> None:
         """The run is ``progress`` (0 to 1) of the way through its budget; it only moves on."""
@@ -301,14 +373,15 @@ class Trainer(Resumable):
     def _recorded_novelty(self, next_obs: Tensor) -> Tensor:
         """Weighted novelty of a recorded episode's next states, read without learning."""
         assert self.rnd is not None
-        return self.rnd.novelty(next_obs) * self.intrinsic.value
+        novelty = self.rnd if self._process is None else self._process
+        return novelty.novelty(next_obs) * self.intrinsic.value
 
     def _intrinsic_reward(self, next_obs: Tensor) -> Tensor:
         """The weighted novelty of next states, for the learner's targets (weighted once)."""
         assert self.rnd is not None
         self.phases.lap("learn")  # (the learner calls this in the middle of its step)
         flat = next_obs.reshape(-1, next_obs.shape[-1])
-        reward = (self.rnd.reward(flat) * self.intrinsic.value).reshape(next_obs.shape[:-1])
+        reward = (self.rnd.reward(flat) * self._weight).reshape(next_obs.shape[:-1])
         self.phases.lap("rnd")
         return reward
 

@@ -9,6 +9,7 @@ and a resumed run never starts against a history it cannot continue.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,10 @@ class RunOptions:
     agents: int | None = None
     """Agents sharing one learner (default 1; when resuming, the run's own)."""
     device: str = "cpu"
+    learner: str = "auto"
+    """Where gradient steps run (:data:`LEARNERS`): ``process``, a second process beside
+    the agents (on the CPU); ``inline``, the trainer's own; ``auto``, a second process
+    on a CPU with two cores or more for this process. The results are the same."""
     out: str | Path = "runs"
     resume: str | Path | None = None
     checkpoint_every: int | None = None
@@ -82,6 +87,9 @@ class RunOptions:
     max_memory: int = DEFAULT_MAX_MEMORY
     """Refuse (E134) a run whose brain or agents would need more memory than this (bytes),
     estimated from their sizes before anything is allocated."""
+
+
+LEARNERS = ("auto", "process", "inline")
 
 
 @dataclass
@@ -113,12 +121,34 @@ class RunPlan:
     """Time its learning-curve evaluations took before this session."""
     resume_from: tuple[Path, TrainingCheckpoint] | None = None
     """The newest training checkpoint and what it holds, when resuming."""
+    learner_process: bool = False
+    """Take the gradient steps in a second process (``--learner``)."""
 
 
 def plan_run(options: RunOptions) -> RunPlan:
     """Check everything about ``options``, then make (or open) the run directory."""
     _check_options(options)
     device = resolve_device(options.device)
+    plan = _plan(options, device)
+    plan.learner_process = learner_process(options.learner, device)
+    return plan
+
+
+def learner_process(choice: str, device: torch.device) -> bool:
+    """Whether a run with ``--learner choice`` on ``device`` learns in a second process."""
+    if choice == "inline":
+        return False
+    if device.type != "cpu":
+        if choice == "process":
+            raise UsageError.option(
+                "--learner", choice, f"inline or auto on {device.type} (a second process "
+                "helps on the CPU only)",
+            )  # fmt: skip
+        return False
+    return choice == "process" or len(os.sched_getaffinity(0)) >= 2
+
+
+def _plan(options: RunOptions, device: torch.device) -> RunPlan:
     if options.resume is not None:
         return _plan_resume(options, device)
     if options.pack is None:
@@ -341,3 +371,5 @@ def _check_options(options: RunOptions) -> None:
         raise UsageError.option("--seed", options.seed, f"a whole number from 0 to {MAX_SEED}")
     if options.minutes is not None and not (math.isfinite(options.minutes) and options.minutes > 0):
         raise UsageError.option("--minutes", options.minutes, "a number of minutes above 0")
+    if options.learner not in LEARNERS:
+        raise UsageError.option("--learner", options.learner, "one of " + ", ".join(LEARNERS))

@@ -128,7 +128,7 @@ def _train(
         log = run_logger(run.log)
         trainer = Trainer(
             pack, model, num_agents=plan.agents, seed=seed, device=plan.device,
-            episodes=plan.total,
+            episodes=plan.total, learner_process=plan.learner_process,
         )  # fmt: skip
         if plan.resume_from is not None:
             latest, state = plan.resume_from
@@ -169,6 +169,7 @@ def _train(
         episode = trainer.episodes_done
         live.before_pause()
         checkpoints = run.checkpoints
+        trainer.settle()  # (the model as the gradient step in progress leaves it)
         save_checkpoint(trainer.checkpoint(config, metadata), checkpoints / training_name(episode))
         trainer.model.save(checkpoints / inference_name(episode), **trainer.metadata(metadata))
         run.rotate(keep)
@@ -183,11 +184,12 @@ def _train(
     curve = LearningCurve(trainer, db, seed, trainer.episodes_done)
     clock = _Clock(plan.train_seconds)
     progress = _Progress(db)
-    phases.restart_window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
+    phases.restart_window(trainer.env_steps * trainer.num_agents, trainer.gradient_steps)
 
     def evaluate() -> None:
         """A point of the learning curve, in the run's database and the viewers' stats."""
         with phases.counting("evaluate"):
+            trainer.settle()
             live.evaluated(curve.evaluate(clock.elapsed()))
 
     def spent() -> float:
@@ -255,6 +257,8 @@ def _train(
         failure = damaged(db.path, str(error))
         _fail(failure, db, live, log)
         raise failure from None
+    finally:
+        trainer.close()  # the learner process, if any
     status = "interrupted" if interrupted else "completed"
     evaluating = plan.evaluation_seconds + curve.seconds
     db.set_state(
@@ -287,7 +291,7 @@ class _Progress:
         if now - self.last >= self.EVERY:
             self.last = now
             agent_steps = trainer.env_steps * trainer.num_agents
-            window = trainer.phases.window(agent_steps, trainer.learner.gradient_steps)
+            window = trainer.phases.window(agent_steps, trainer.gradient_steps)
             elapsed = clock.elapsed()
             self.db.add_throughput(window, trainer.episodes_done, agent_steps, elapsed)
             self.db.set_state(

@@ -1,7 +1,7 @@
 """HAMLET beside the original system it replaces: training speed, side by side, in one run.
 
 Run: ``python tools/bench/original.py ORIGINAL [--python PY] [--pack L1|L2] [--rounds 3]
-[--seconds 60] [--warmup 10] [--threads 1]``.
+[--seconds 60] [--warmup 10] [--threads 1] [--learner inline|process]``.
 
 ``ORIGINAL`` is a checkout of the original system (github.com/tachyon-beep/hamlet, the
 ``townlet`` package, commit 0a1b355: the one ``../shared/reference/townlet-facts.md``
@@ -17,10 +17,13 @@ Each system then trains the same pack in turns, one process per turn, ``--rounds
 so that a slow spell of the machine hits both alike. Each process runs its system's own
 training loop unchanged: the original's ``DemoRunner.run()`` on its config pack with 1
 agent, ours ``run_training`` (``hamlet run``) on the shipped pack with each of
-``--agents`` (1 by default), learning on, ``--threads`` torch threads. A wrapper counts
+``--agents`` (1 by default), learning on, ``--threads`` torch threads, and its gradient
+steps where ``--learner`` says: ``inline`` (the default, one process as the original),
+or ``process``, a second process beside the agents with one torch thread each, both
+cores at work (what ``hamlet run`` does on a CPU with 2 cores or more). A wrapper counts
 the calls of each loop's one-step function (``VectorizedPopulation.step_population``,
-``Trainer.step``) and of its gradient step (the original's replay sampling,
-``DQNLearner.learn``), with their times. The rate is agent-steps per second over
+``Trainer.step``) and of the start of its gradient steps (the original's replay
+sampling, ``Trainer._learn``), with their times. The rate is agent-steps per second over
 ``--seconds``, from ``--warmup`` seconds after the first gradient step: start-up, and the
 replay filling before learning starts, stay out of it (the original's recurrent replay
 waits for 16 finished episodes). Gradient steps per second are printed beside it: how much
@@ -108,16 +111,17 @@ OURS_CHILD = (
     COUNTER
     + """
 import tempfile
-from hamlet.runtime.learning.dqn import DQNLearner
 from hamlet.runtime.learning.trainer import Trainer
 from hamlet.runtime.runs import RunOptions, run_training
 Trainer.step = counted(Trainer.step, steps)
-DQNLearner.learn = counted(DQNLearner.learn, learns)
+Trainer._learn = counted(Trainer._learn, learns)  # (begins a gradient step, wherever it runs)
 def stop(trainer, episodes):
     if over():
         raise KeyboardInterrupt
 with tempfile.TemporaryDirectory() as folder:
-    run_training(RunOptions(pack=sys.argv[5], agents=int(sys.argv[6]), out=folder), stop)
+    options = RunOptions(pack=sys.argv[5], agents=int(sys.argv[6]), out=folder,
+                         learner=sys.argv[7])
+    run_training(options, stop)
 print(rates(int(sys.argv[6])))
 """
 )
@@ -127,7 +131,7 @@ def measure(
     python: str, child: str, first: str, args: argparse.Namespace, agents: int = 1
 ) -> dict[str, float]:
     argv = [python, "-c", child, first, str(args.warmup), str(args.seconds), str(args.threads),
-            PACKS[args.pack], str(agents)]  # fmt: skip
+            PACKS[args.pack], str(agents), args.learner]  # fmt: skip
     result = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
     if result.returncode != 0:
         sys.exit(f"{Path(python).name} failed:\n{result.stderr[-3000:]}")
@@ -147,6 +151,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="untimed seconds per turn")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument(
+        "--learner", choices=("inline", "process"), default="inline",
+        help="where our gradient steps run (hamlet run --learner): inline (default), in the "
+        "one process, as the original does; process, in a second process beside the agents, "
+        "with one torch thread each (as hamlet run does on a CPU with 2 cores or more)",
+    )  # fmt: skip
+    parser.add_argument(
         "--agents", type=lambda text: [int(n) for n in text.split(",")], default=[1],
         help="our agent counts, e.g. 1,64 (default 1; the original always trains 1)",
     )  # fmt: skip
@@ -158,7 +168,8 @@ def main() -> None:
     if not Path(python).is_file():
         parser.error(f"no interpreter at {python}: give --python (see --help to set one up)")
     print(f"{PACKS[args.pack]}, learning on, {args.threads} torch thread(s), {args.seconds:g} s "
-          f"timed per turn from {args.warmup:g} s after the first gradient step")  # fmt: skip
+          f"timed per turn from {args.warmup:g} s after the first gradient step; ours learns "
+          f"{'in a second process' if args.learner == 'process' else 'inline'}")  # fmt: skip
     names = ["original", *(f"ours, {n} agent{'s' if n > 1 else ''}" for n in args.agents)]
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for round_ in range(args.rounds):

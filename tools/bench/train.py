@@ -50,7 +50,9 @@ GOALS = {"L1_full_observability": {1: 3, 64: 200}, "L2_partial_observability": {
 SHORT = {"L1_full_observability": "L1", "L2_partial_observability": "L2"}
 
 
-def ready_trainer(pack_name: str, agents: int, device: str = "cpu") -> Trainer:
+def ready_trainer(
+    pack_name: str, agents: int, device: str = "cpu", learner_process: bool = False
+) -> Trainer:
     """A trainer past ``learning_starts`` with a few gradient steps behind it.
 
     Where the pack's replay capacity would leave an agent less than one training window
@@ -68,8 +70,10 @@ def ready_trainer(pack_name: str, agents: int, device: str = "cpu") -> Trainer:
             overrides=capacity, max_memory=2**40,
         )  # fmt: skip
     model = HamletModel.from_spec(brain, seed=0, device=device)
-    trainer = Trainer(pack, model, num_agents=agents, seed=0, device=device)
-    while not trainer.learner.ready:
+    trainer = Trainer(
+        pack, model, num_agents=agents, seed=0, device=device, learner_process=learner_process
+    )
+    while not trainer.ready_to_learn:
         trainer.step()
     for _ in range(trainer.train_frequency * 3):
         trainer.step()
@@ -79,13 +83,13 @@ def ready_trainer(pack_name: str, agents: int, device: str = "cpu") -> Trainer:
 def measure(trainer: Trainer, seconds: float) -> dict[str, float]:
     """Step for ``seconds``; rates and the phases' shares of that time."""
     clock = trainer.phases
-    clock.restart_window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
+    clock.restart_window(trainer.env_steps * trainer.num_agents, trainer.gradient_steps)
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         trainer.step()
     if trainer.device.type == "cuda":
         torch.cuda.synchronize(trainer.device)  # the GPU's queued work counts too
-    window = clock.window(trainer.env_steps * trainer.num_agents, trainer.learner.gradient_steps)
+    window = clock.window(trainer.env_steps * trainer.num_agents, trainer.gradient_steps)
     return {
         "rate": window.agent_steps_per_s,
         "grads": window.gradient_steps_per_s,
@@ -164,6 +168,11 @@ def main() -> None:
         "--threads", type=int, default=1,
         help="torch threads (default 1, as the reference; hamlet run uses all cores)",
     )  # fmt: skip
+    parser.add_argument(
+        "--learner", choices=("inline", "process"), default="inline",
+        help="where gradient steps run: inline (default), or a second process beside the "
+        "agents, one torch thread each (then 'learn' is the agents' wait for it)",
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="0.5 s per row (smoke test)")
     args = parser.parse_args()
     seconds = 0.5 if args.quick else args.seconds
@@ -171,8 +180,9 @@ def main() -> None:
     packs = [p for p in REFERENCE if SHORT[p] in args.packs.split(",")]
     torch.set_num_threads(args.threads)
     threads = "1 thread" if args.threads == 1 else f"{args.threads} threads"
+    where = ", gradient steps in a second process" if args.learner == "process" else ""
     print(
-        f"training throughput, torch {torch.__version__}, {threads}, {args.device}, "
+        f"training throughput, torch {torch.__version__}, {threads}{where}, {args.device}, "
         f"{seconds:g} s per row"
     )
     print(
@@ -185,7 +195,11 @@ def main() -> None:
     for pack in packs:
         low, high = REFERENCE[pack]
         for agents in counts:
-            row = measure(ready_trainer(pack, agents, args.device), seconds)
+            trainer = ready_trainer(pack, agents, args.device, args.learner == "process")
+            try:
+                row = measure(trainer, seconds)
+            finally:
+                trainer.close()
             goal = GOALS[pack].get(agents)
             shares = "".join(f"{row[name]:>9.0%}" for name in PHASES)
             print(

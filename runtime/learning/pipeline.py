@@ -1,0 +1,252 @@
+"""Gradient steps in a second process, beside the agents: both cores of a CPU at work.
+
+In one process the agents wait while the network learns, and on a CPU learning is half
+of a training step or more (docs/PERFORMANCE.md). With a :class:`LearnerProcess`, the
+trainer's process acts, steps the world and stores transitions while a second process
+takes the gradient steps.
+
+The two meet every ``train_frequency`` environment steps, at a *barrier*. There the
+agents take the weights of the gradient step that has finished, hand over the steps
+they stored since the last barrier, and act on while the learner takes the next
+gradient step. So the agents act with the weights from before the gradient step in
+progress. The trainer keeps exactly that lag when it learns in its own process too
+(:meth:`~.trainer.Trainer.step`), so a run's results do not depend on where it learns.
+
+The learner is a fork of the trainer's process, made at the first barrier where
+learning starts. It inherits the networks, the optimizer, the replay memory, RND and
+their generators as they are; the trainer's copies of those are not used again, and
+:meth:`~.resume.Resumable.checkpoint` asks the learner for its state. Between the two
+processes only what changes goes across: the stored steps and the new weights through
+shared memory (two buffers of steps: one is filled while the learner reads the other),
+and short messages through a pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import multiprocessing
+import signal
+import traceback
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .dqn import DQNLearner
+from .replay import Replay
+from .rnd import RND
+
+FIELDS = ("obs", "actions", "rewards", "next_obs", "next_mask", "terminal", "end")
+"""What :meth:`Replay.add` stores of every agent's step, in its argument order."""
+
+
+class Learning(Protocol):
+    """What the learner process needs of the trainer it was forked from."""
+
+    learner: DQNLearner
+    rnd: RND | None
+    train_frequency: int
+    device: torch.device
+
+    def gradient_step(self, beta: float, weight: float) -> dict[str, Tensor]: ...
+
+
+class LearnerFailed(RuntimeError):
+    """The learner process raised an error or ended; the message says which."""
+
+
+def module_tensors(module: torch.nn.Module) -> list[Tensor]:
+    """A module's weights and buffers, as tensors that share their storage."""
+    return list(module.state_dict().values())
+
+
+def copy_tensors(into: list[Tensor], source: list[Tensor]) -> None:
+    with torch.no_grad():
+        for mine, theirs in zip(into, source, strict=True):
+            mine.copy_(theirs)
+
+
+class StagedSteps:
+    """The steps stored between two barriers, in shared memory: two slots, so that the
+    agents fill one while the learner copies the other into its replay memory."""
+
+    def __init__(self, replay: Replay, steps: int) -> None:
+        def slots(stored: Tensor, shape: tuple[int, ...]) -> Tensor:
+            return torch.zeros((2, steps, *shape), dtype=stored.dtype).share_memory_()
+
+        # a replay keeps [agents, size, ...]; a step of every agent is [agents, ...]
+        self.fields = [
+            slots(stored, (stored.shape[0], *stored.shape[2:]))
+            for stored in (getattr(replay, name) for name in FIELDS)
+        ]
+        self.hidden = None
+        if replay.hidden is not None:  # stored [agents, size, layers, hidden]; given per layer
+            agents, _, layers, size = replay.hidden[0].shape
+            self.hidden = [slots(t, (layers, agents, size)) for t in replay.hidden]
+        self.slot = 0
+        self.count = 0
+
+    def add(self, *step: Tensor, hidden: tuple[Tensor, Tensor] | None = None) -> None:
+        """Stage one step of every agent (the arguments of :meth:`Replay.add`)."""
+        row = self.count
+        for buffer, value in zip(self.fields, step, strict=True):
+            buffer[self.slot, row] = value
+        if self.hidden is not None and hidden is not None:
+            self.hidden[0][self.slot, row] = hidden[0]
+            self.hidden[1][self.slot, row] = hidden[1]
+        self.count += 1
+
+    def hand_over(self) -> tuple[int, int]:
+        """The slot and number of steps staged; the next steps go to the other slot."""
+        handed = (self.slot, self.count)
+        self.slot, self.count = 1 - self.slot, 0
+        return handed
+
+    def commit(self, slot: int, count: int, replay: Replay) -> None:
+        """(In the learner.) Store the ``count`` steps of ``slot`` in ``replay``, in order."""
+        for row in range(count):
+            hidden = None
+            if self.hidden is not None:
+                hidden = (self.hidden[0][slot, row], self.hidden[1][slot, row])
+            replay.add(*(buffer[slot, row] for buffer in self.fields), hidden)
+
+
+class LearnerProcess:
+    """The learning half of a :class:`~.trainer.Trainer`, in a process of its own."""
+
+    def __init__(self, trainer: Learning) -> None:
+        learner = trainer.learner
+        self.staged = StagedSteps(learner.replay, trainer.train_frequency)
+        self.weights = [t.detach().clone().share_memory_() for t in module_tensors(learner.online)]
+        """The online network's weights after the last finished gradient step."""
+        self.stats = torch.zeros(2).share_memory_()
+        """Its loss and gradient norm."""
+        self.gradient_steps = learner.gradient_steps
+        """Gradient steps begun (the last may be in progress)."""
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # one core each (the fork keeps the setting)
+        context = multiprocessing.get_context("fork")
+        self._conn, theirs = context.Pipe()
+        self._process = context.Process(
+            target=_serve,
+            args=(trainer, theirs, self.staged, self.weights, self.stats),
+            name="hamlet-learner",
+            daemon=True,  # it never outlives the run's process
+        )
+        self._process.start()
+        theirs.close()
+        self._pending = False
+        self.started = False
+        """A gradient step has begun here (so :attr:`stats` are those of one)."""
+
+    # --- the trainer's side -------------------------------------------------------------
+
+    def learn(self, acting: list[Tensor], beta: float, weight: float) -> Tensor | None:
+        """A barrier: wait for the gradient step in progress, give its weights to the
+        acting network ``acting``, and start the next step on the steps staged since
+        the last barrier. Returns the finished step's loss and gradient norm (None if
+        this is the first step here)."""
+        self.settle()
+        copy_tensors(acting, self.weights)
+        finished = self.stats.clone() if self.started else None
+        slot, count = self.staged.hand_over()
+        self._conn.send(("learn", beta, weight, slot, count))
+        self._pending = self.started = True
+        self.gradient_steps += 1
+        return finished
+
+    def settle(self) -> None:
+        """Wait until the gradient step in progress (if any) has finished."""
+        if self._pending:
+            self._pending = False
+            self._receive("done")
+
+    def novelty(self, obs: Tensor) -> Tensor:
+        """RND's novelty of ``obs`` as :meth:`~.rnd.RND.novelty` gives it, after the
+        gradient step in progress."""
+        self.settle()
+        self._conn.send(("novelty", obs.detach().cpu().numpy()))
+        return torch.from_numpy(self._receive("novelty")[1]).to(obs.device)
+
+    def state(self) -> dict[str, Any]:
+        """Everything the learner holds (for a checkpoint), after the step in progress
+        and with the steps staged since the last barrier in its replay: ``online``,
+        ``learner`` (:meth:`~.dqn.DQNLearner.state_dict`), ``rnd``, ``rng``."""
+        self.settle()
+        self._conn.send(("state", *self.staged.hand_over()))  # (with the steps staged)
+        return torch.load(io.BytesIO(self._receive("state")[1]), weights_only=True)
+
+    def close(self) -> None:
+        """End the learner (a step in progress is dropped) and give back the threads."""
+        if self._process.is_alive():
+            with contextlib.suppress(OSError):  # (it may be on its way out)
+                self._conn.send(("close",))
+            self._process.join(timeout=10)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+        self._conn.close()
+        torch.set_num_threads(self._threads)
+
+    def _receive(self, kind: str) -> tuple[Any, ...]:
+        while not self._conn.poll(1.0):
+            if not self._process.is_alive():
+                break
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            raise LearnerFailed(
+                f"the learner process ended (exit code {self._process.exitcode})"
+            ) from None
+        if message[0] == "error":
+            raise LearnerFailed(f"the learner process failed:\n{message[1]}")
+        assert message[0] == kind, (message[0], kind)
+        return message
+
+
+def _serve(
+    trainer: Learning, conn: Any, staged: StagedSteps, weights: list[Tensor], stats: Tensor
+) -> None:
+    """The learner process: take the trainer's messages, in order, until it closes."""
+    # Ctrl-C and SIGTERM are the trainer's to handle (it saves, then closes this).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    learner, rnd = trainer.learner, trainer.rnd
+    online = module_tensors(learner.online)
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:  # the trainer's process has gone
+                return
+            kind = message[0]
+            if kind == "learn":
+                _, beta, weight, slot, count = message
+                staged.commit(slot, count, learner.replay)
+                result = trainer.gradient_step(beta, weight)
+                copy_tensors(weights, online)
+                stats[0], stats[1] = result["loss"], result["grad_norm"]
+                conn.send(("done",))
+            elif kind == "novelty":
+                assert rnd is not None
+                novelty = rnd.novelty(torch.from_numpy(message[1]).to(trainer.device))
+                conn.send(("novelty", np.asarray(novelty.cpu())))
+            elif kind == "state":
+                staged.commit(*message[1:], learner.replay)
+                buffer = io.BytesIO()
+                torch.save(
+                    {
+                        "online": learner.online.state_dict(),
+                        "learner": learner.state_dict(),
+                        "rnd": rnd.state_dict() if rnd is not None else None,
+                        "rng": learner.generator.get_state(),
+                    },
+                    buffer,
+                )
+                conn.send(("state", buffer.getvalue()))
+            elif kind == "close":
+                return
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
