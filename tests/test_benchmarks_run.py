@@ -102,6 +102,15 @@ def test_train_bench_prints_rates_ratios_and_where_the_time_goes():
             assert ceiling == pytest.approx(rate * 100 / learning, rel=0.1, abs=2)
 
 
+def test_train_bench_takes_gradient_steps_in_a_second_process_when_asked():
+    lines = run_bench(
+        "train.py", "--quick", "--agents", "1", "--packs", "L1", "--learner", "process"
+    )
+    assert "gradient steps in a second process" in lines[0]
+    rows = [line for line in lines if line.startswith("L1 ")]
+    assert len(rows) == 1 and float(rows[0].split()[2].replace(",", "")) > 0
+
+
 def test_versions_bench_compares_a_revision_with_the_working_tree():
     def worktrees():
         listed = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True)
@@ -211,11 +220,15 @@ def test_original_bench_refuses_a_folder_that_is_not_the_original(tmp_path):
 def test_original_bench_trains_both_systems_and_prints_the_ratios():
     lines = run_bench(
         "original.py", os.environ["HAMLET_ORIGINAL"], "--pack", "L1", "--rounds", "1",
-        "--seconds", "2", "--warmup", "1", "--agents", "1,2",
+        "--seconds", "2", "--warmup", "1", "--agents", "1,2", "--learner", "inline,process",
     )  # fmt: skip
     assert lines[1].startswith("round 1: original ")
     ratios = [line for line in lines if "x the original" in line]
-    assert [line.split(":")[0].strip() for line in ratios] == ["ours, 1 agent", "ours, 2 agents"]
+    assert [line.split(":")[0].strip() for line in ratios] == [
+        f"ours, {n}, {learner}"
+        for learner in ("inline", "process")
+        for n in ("1 agent", "2 agents")
+    ]
 
 
 # What the lent GPU machine's PyTorch image holds of what HAMLET imports (its page in the

@@ -119,6 +119,8 @@ class LearnerProcess:
     def __init__(self, trainer: Learning) -> None:
         learner = trainer.learner
         self.staged = StagedSteps(learner.replay, trainer.train_frequency)
+        self._replay = learner.replay
+        self._replay.share_memory()  # (the learner writes it; a checkpoint reads it here)
         self.weights = [t.detach().clone().share_memory_() for t in module_tensors(learner.online)]
         """The online network's weights after the last finished gradient step."""
         self.stats = torch.zeros(2).share_memory_()
@@ -176,7 +178,13 @@ class LearnerProcess:
         ``learner`` (:meth:`~.dqn.DQNLearner.state_dict`), ``rnd``, ``rng``."""
         self.settle()
         self._conn.send(("state", *self.staged.hand_over()))  # (with the steps staged)
-        return torch.load(io.BytesIO(self._receive("state")[1]), weights_only=True)
+        state = torch.load(io.BytesIO(self._receive("state")[1]), weights_only=True)
+        # the stored steps are in shared memory: only the replay's counts came across
+        counts = state["learner"]["replay"]
+        self._replay.written = counts["written"]
+        self._replay.max_priority = torch.tensor(counts["max_priority"])
+        state["learner"]["replay"] = self._replay.state_dict()
+        return state
 
     def close(self) -> None:
         """End the learner (a step in progress is dropped) and give back the threads."""
@@ -235,11 +243,17 @@ def _serve(
                 conn.send(("novelty", np.asarray(novelty.cpu())))
             elif kind == "state":
                 staged.commit(*message[1:], learner.replay)
+                state = learner.state_dict()
+                replay = learner.replay
+                state["replay"] = {
+                    "written": replay.written,
+                    "max_priority": float(replay.max_priority),
+                }
                 buffer = io.BytesIO()
                 torch.save(
                     {
                         "online": learner.online.state_dict(),
-                        "learner": learner.state_dict(),
+                        "learner": state,
                         "rnd": rnd.state_dict() if rnd is not None else None,
                         "rng": learner.generator.get_state(),
                     },

@@ -183,6 +183,18 @@ class Replay:
         weights = (probs.numel() * probs[flat]) ** (-beta)
         return agent, start, weights / weights.max()
 
+    def share_memory(self) -> None:
+        """Move the stored steps to shared memory (a process forked after this sees them
+        change): a learner process writes them, its trainer saves them."""
+        for tensor in self._stored():
+            tensor.share_memory_()
+
+    def _stored(self) -> list[Tensor]:
+        tensors = [self.obs, self.next_obs, self.actions, self.rewards, self.next_mask,
+                   self.terminal, self.end]  # fmt: skip
+        tensors += list(self.hidden or ()) + ([self.priority] if self.priority is not None else [])
+        return tensors
+
     def state_dict(self) -> dict[str, Any]:
         state = {
             "obs": self.obs,

@@ -127,11 +127,23 @@ print(rates(int(sys.argv[6])))
 )
 
 
+def _learners(text: str) -> list[str]:
+    names = text.split(",")
+    if not names or any(name not in ("inline", "process") for name in names):
+        raise argparse.ArgumentTypeError("give inline, process or inline,process")
+    return names
+
+
 def measure(
-    python: str, child: str, first: str, args: argparse.Namespace, agents: int = 1
+    python: str,
+    child: str,
+    first: str,
+    args: argparse.Namespace,
+    agents: int = 1,
+    learner: str = "inline",
 ) -> dict[str, float]:
     argv = [python, "-c", child, first, str(args.warmup), str(args.seconds), str(args.threads),
-            PACKS[args.pack], str(agents), args.learner]  # fmt: skip
+            PACKS[args.pack], str(agents), learner]  # fmt: skip
     result = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
     if result.returncode != 0:
         sys.exit(f"{Path(python).name} failed:\n{result.stderr[-3000:]}")
@@ -151,10 +163,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="untimed seconds per turn")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument(
-        "--learner", choices=("inline", "process"), default="inline",
-        help="where our gradient steps run (hamlet run --learner): inline (default), in the "
-        "one process, as the original does; process, in a second process beside the agents, "
-        "with one torch thread each (as hamlet run does on a CPU with 2 cores or more)",
+        "--learner", type=_learners, default=["inline"],
+        help="where our gradient steps run (hamlet run --learner), comma-separated: inline "
+        "(default), in the one process, as the original does; process, in a second process "
+        "beside the agents, one torch thread each (as hamlet run does on a CPU with 2 cores "
+        "or more); inline,process measures both",
     )  # fmt: skip
     parser.add_argument(
         "--agents", type=lambda text: [int(n) for n in text.split(",")], default=[1],
@@ -168,14 +181,16 @@ def main() -> None:
     if not Path(python).is_file():
         parser.error(f"no interpreter at {python}: give --python (see --help to set one up)")
     print(f"{PACKS[args.pack]}, learning on, {args.threads} torch thread(s), {args.seconds:g} s "
-          f"timed per turn from {args.warmup:g} s after the first gradient step; ours learns "
-          f"{'in a second process' if args.learner == 'process' else 'inline'}")  # fmt: skip
-    names = ["original", *(f"ours, {n} agent{'s' if n > 1 else ''}" for n in args.agents)]
+          f"timed per turn from {args.warmup:g} s after the first gradient step")  # fmt: skip
+    turns = [(n, learner) for learner in args.learner for n in args.agents]
+    names = ["original", *(
+        f"ours, {n} agent{'s' if n > 1 else ''}, {learner}" for n, learner in turns
+    )]  # fmt: skip
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for round_ in range(args.rounds):
         runs["original"].append(measure(python, ORIGINAL_CHILD, str(original), args))
-        for name, agents in zip(names[1:], args.agents, strict=True):
-            runs[name].append(measure(sys.executable, OURS_CHILD, "-", args, agents))
+        for name, (agents, learner) in zip(names[1:], turns, strict=True):
+            runs[name].append(measure(sys.executable, OURS_CHILD, "-", args, agents, learner))
         print(f"round {round_ + 1}: " + ", ".join(
             f"{name} {runs[name][-1]['rate']:,.1f} agent-steps/s "
             f"({runs[name][-1]['grads']:.1f} grad-steps/s)" for name in names
