@@ -81,6 +81,9 @@ CODES: dict[str, ErrorCode] = {
         ErrorCode("E313", "write-failed", "A file could not be written: disk full, no permission."),
         ErrorCode("E314", "recording-refused", "A recording is missing, damaged or leads outside."),
         ErrorCode("E315", "port-refused", "A port to serve on is in use or cannot be bound."),
+        ErrorCode(
+            "E316", "learner-failed", "A run's learner process raised an error or was killed."
+        ),
     )
 }
 

@@ -54,7 +54,18 @@ class Learning(Protocol):
 
 
 class LearnerFailed(RuntimeError):
-    """The learner process raised an error or ended; the message says which."""
+    """The learner process raised an error or ended: ``reason`` in a line, ``details``
+    (its traceback, if it raised one)."""
+
+    def __init__(self, reason: str, details: str = "") -> None:
+        super().__init__(f"the learner process failed: {reason}")
+        self.reason, self.details = reason, details
+
+
+def _ended(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"it was killed by {signal.Signals(-exitcode).name}"
+    return f"it ended (exit code {exitcode})"
 
 
 def module_tensors(module: torch.nn.Module) -> list[Tensor]:
@@ -154,7 +165,7 @@ class LearnerProcess:
         copy_tensors(acting, self.weights)
         finished = self.stats.clone() if self.started else None
         slot, count = self.staged.hand_over()
-        self._conn.send(("learn", beta, weight, slot, count))
+        self._send("learn", beta, weight, slot, count)
         self._pending = self.started = True
         self.gradient_steps += 1
         return finished
@@ -169,7 +180,7 @@ class LearnerProcess:
         """RND's novelty of ``obs`` as :meth:`~.rnd.RND.novelty` gives it, after the
         gradient step in progress."""
         self.settle()
-        self._conn.send(("novelty", obs.detach().cpu().numpy()))
+        self._send("novelty", obs.detach().cpu().numpy())
         return torch.from_numpy(self._receive("novelty")[1]).to(obs.device)
 
     def state(self) -> dict[str, Any]:
@@ -177,7 +188,7 @@ class LearnerProcess:
         and with the steps staged since the last barrier in its replay: ``online``,
         ``learner`` (:meth:`~.dqn.DQNLearner.state_dict`), ``rnd``, ``rng``."""
         self.settle()
-        self._conn.send(("state", *self.staged.hand_over()))  # (with the steps staged)
+        self._send("state", *self.staged.hand_over())  # (with the steps staged)
         state = torch.load(io.BytesIO(self._receive("state")[1]), weights_only=True)
         # the stored steps are in shared memory: only the replay's counts came across
         counts = state["learner"]["replay"]
@@ -198,6 +209,13 @@ class LearnerProcess:
         self._conn.close()
         torch.set_num_threads(self._threads)
 
+    def _send(self, *message: Any) -> None:
+        try:
+            self._conn.send(message)
+        except OSError:  # (the pipe is closed: the learner has gone)
+            self._process.join(timeout=5)
+            raise LearnerFailed(_ended(self._process.exitcode)) from None
+
     def _receive(self, kind: str) -> tuple[Any, ...]:
         while not self._conn.poll(1.0):
             if not self._process.is_alive():
@@ -205,11 +223,11 @@ class LearnerProcess:
         try:
             message = self._conn.recv()
         except (EOFError, OSError):
-            raise LearnerFailed(
-                f"the learner process ended (exit code {self._process.exitcode})"
-            ) from None
+            self._process.join(timeout=5)
+            raise LearnerFailed(_ended(self._process.exitcode)) from None
         if message[0] == "error":
-            raise LearnerFailed(f"the learner process failed:\n{message[1]}")
+            details = message[1].rstrip()
+            raise LearnerFailed(f"it raised {details.splitlines()[-1]}", details)
         assert message[0] == kind, (message[0], kind)
         return message
 
@@ -218,9 +236,11 @@ def _serve(
     trainer: Learning, conn: Any, staged: StagedSteps, weights: list[Tensor], stats: Tensor
 ) -> None:
     """The learner process: take the trainer's messages, in order, until it closes."""
-    # Ctrl-C and SIGTERM are the trainer's to handle (it saves, then closes this).
+    # Ctrl-C and SIGTERM are the trainer's to handle: it saves, with this process's state,
+    # then closes it (and if the trainer's process is killed, this one reads the end of
+    # the pipe and ends).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     learner, rnd = trainer.learner, trainer.rnd
     online = module_tensors(learner.online)
     try:
@@ -263,4 +283,5 @@ def _serve(
             elif kind == "close":
                 return
     except BaseException:
-        conn.send(("error", traceback.format_exc()))
+        with contextlib.suppress(OSError):  # (unless the trainer's process has gone)
+            conn.send(("error", traceback.format_exc()))

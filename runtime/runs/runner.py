@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hamlet.runtime.learning.pipeline import LearnerFailed
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.model import HamletModel
 from hamlet.runtime.model.checkpoint import (
@@ -257,6 +258,12 @@ def _train(
         failure = damaged(db.path, str(error))
         _fail(failure, db, live, log)
         raise failure from None
+    except LearnerFailed as error:
+        if error.details:
+            log.error("the learner process's traceback:\n%s", error.details)
+        failure = learner_failed(error, run.path)
+        _fail(failure, db, live, log)
+        raise failure from None
     finally:
         trainer.close()  # the learner process, if any
     status = "interrupted" if interrupted else "completed"
@@ -345,6 +352,20 @@ def _restore(trainer: Trainer, state: TrainingCheckpoint, path: Path) -> None:
                 file=str(path),
             )
         ) from None
+
+
+def learner_failed(error: LearnerFailed, run_dir: Path) -> RunError:
+    """E316: the run's learner process raised an error or was killed."""
+    return RunError(
+        Diagnostic(
+            "E316",
+            f"the learner process of {run_dir} stopped: {error.reason}",
+            hint=f"go on from the last checkpoint with: hamlet run --resume {run_dir} (add "
+            "--learner inline to learn in one process); a killed learner is most often the "
+            "system out of memory, and run.log holds the traceback of an error",
+            file=str(run_dir),
+        )
+    )
 
 
 def _fail(error: HamletError, db: MetricsDB, live: Live, log: logging.Logger) -> None:

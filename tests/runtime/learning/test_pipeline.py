@@ -114,7 +114,7 @@ def test_an_error_in_the_learner_process_is_raised_in_the_trainer(tmp_path, monk
     trainer = _trainer(pack, process=True)
     monkeypatch.setattr(Trainer, "gradient_step", fails)  # (the fork takes it along)
     try:
-        with pytest.raises(LearnerFailed, match="the gradient step broke"):
+        with pytest.raises(LearnerFailed, match="raised ValueError: the gradient step broke"):
             _train(trainer, 200)
     finally:
         trainer.close()
@@ -127,7 +127,7 @@ def test_a_learner_process_that_dies_is_an_error_not_a_hang(tmp_path):
         while trainer._process is None:
             trainer.step()
         os.kill(trainer._process._process.pid, signal.SIGKILL)
-        with pytest.raises(LearnerFailed, match="ended"):
+        with pytest.raises(LearnerFailed, match="it was killed by SIGKILL"):
             _train(trainer, 200)
     finally:
         trainer.close()

@@ -1,4 +1,4 @@
-"""docs/errors.md shows, for E135 and E300-E315, exactly what ``hamlet`` prints: each case is built
+"""docs/errors.md shows, for E135 and E300-E316, exactly what ``hamlet`` prints: each case is built
 here in a fresh folder holding ``my_pack`` (a quick copy of L0_5_dual_resource) and, where the
 example needs one, its finished 2-episode run ``runs/my_pack/2026-12-01_120000``."""
 
@@ -20,8 +20,9 @@ from ..conftest import tiny_pack
 from ..test_error_docs import run_documented_example
 
 RUN = Path("runs/my_pack/2026-12-01_120000")
-CODES = ["E135", "E300", "E301", "E302", "E303", "E310", "E311", "E312", "E313", "E314", "E315"]
-NEEDS_A_RUN = {"E302", "E310", "E311", "E312", "E313", "E314"}
+CODES = ["E135", "E300", "E301", "E302", "E303", "E310", "E311", "E312", "E313", "E314", "E315",
+         "E316"]  # fmt: skip
+NEEDS_A_RUN = {"E302", "E310", "E311", "E312", "E313", "E314", "E316"}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,13 @@ def _build(code: str, finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> No
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(files.os, "fsync", full)
+    elif code == "E316":  # (the learner process is a fork: it takes the patch along)
+        from hamlet.runtime.learning.trainer import Trainer
+
+        def out_of_memory(self, beta: float, weight: float) -> None:
+            raise MemoryError("no room for a gradient step")
+
+        monkeypatch.setattr(Trainer, "gradient_step", out_of_memory)
     elif code == "E303":
         monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     elif code == "E315":  # a program listening on the example's port, for the test's length
