@@ -237,8 +237,12 @@ def _train(
                     if stop is not None and stop.is_set():  # the episodes above are kept
                         gate.stop()
                     if trainer.episodes_done // every > last_saved // every:
-                        save(clock)
-                        last_saved = trainer.episodes_done
+                        # A stop waits for the checkpoint too: torch.save cut short by a
+                        # KeyboardInterrupt raises RuntimeError from its zip writer instead
+                        # (a sweep's stopped worker reported that as a crash)
+                        with gate:
+                            save(clock)
+                            last_saved = trainer.episodes_done
                 if curve.enabled and curve.last != trainer.episodes_done:
                     evaluate()  # where the curve ends
             except KeyboardInterrupt:

@@ -310,3 +310,38 @@ def test_the_log_says_the_budget_and_who_demonstrates(tiny, tmp_path, agents, de
     assert first.endswith("for 400 agent-steps or for 5 minutes"), first
     episodes = read_episodes(result.run_dir / "metrics.sqlite")
     assert episodes and {e["agent"] for e in episodes} <= set(range(agents - agents // 4))
+
+
+def test_a_stop_while_a_checkpoint_is_written_waits_for_it(tiny, tmp_path, monkeypatch):
+    # SIGTERM (a sweep's driver stopping its worker) lands while torch.save writes the
+    # checkpoint's bytes: torch turns the KeyboardInterrupt raised there into a
+    # RuntimeError from its zip writer, which ended a run as a crash (CI saw it). The stop
+    # must wait until the checkpoint is written.
+    from hamlet.runtime.model import checkpoint
+
+    save, writes = checkpoint.torch.save, []
+
+    class SignalOnThirdWrite:  # (one in the first write leaves torch's writer consistent)
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            writes.append(len(data))
+            if len(writes) == 3:
+                os.kill(os.getpid(), signal.SIGTERM)  # handled inside torch's write
+            return self.handle.write(data)
+
+        def flush(self):
+            self.handle.flush()
+
+    def save_with_a_stop(obj, handle, *args, **kwargs):
+        return save(obj, SignalOnThirdWrite(handle), *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint.torch, "save", save_with_a_stop)
+    stopped = run_training(RunOptions(pack=tiny, episodes=40, out=tmp_path, checkpoint_every=2))
+    monkeypatch.undo()
+    assert len(writes) > 3 and stopped.interrupted and stopped.episodes == 2
+    assert read_state(stopped.run_dir / "metrics.sqlite")["status"] == "interrupted"
+    resumed = run_training(RunOptions(resume=stopped.run_dir, episodes=6))
+    episodes = [row["episode"] for row in read_episodes(resumed.run_dir / "metrics.sqlite")]
+    assert episodes == list(range(6))
