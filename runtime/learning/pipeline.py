@@ -241,6 +241,9 @@ def _serve(
     # the pipe and ends).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # (nor are a viewer's: a terminal's resize must not wake the trainer's event loop)
+    signal.signal(signal.SIGWINCH, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
     learner, rnd = trainer.learner, trainer.rnd
     online = module_tensors(learner.online)
     try:
