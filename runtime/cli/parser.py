@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--learner", choices=LEARNERS, default="auto",
         help="where gradient steps run: process, a second process beside the agents (both "
         "learn and act at once; CPU only); inline, the same process; auto (default), process "
-        "on a CPU with 2 cores or more. The results are the same",
+        "on a CPU with 2 cores or more. The learning is the same (identical at one torch "
+        "thread)",
     )  # fmt: skip
     sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
     sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")

@@ -68,7 +68,8 @@ class RunOptions:
     learner: str = "auto"
     """Where gradient steps run (:data:`LEARNERS`): ``process``, a second process beside
     the agents (on the CPU); ``inline``, the trainer's own; ``auto``, a second process
-    on a CPU with two cores or more for this process. The results are the same."""
+    on a CPU with two cores or more for this process. The learning is the same
+    (identical results at one torch thread, which a learner process's sides use)."""
     out: str | Path = "runs"
     resume: str | Path | None = None
     checkpoint_every: int | None = None
