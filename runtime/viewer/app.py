@@ -17,6 +17,7 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
@@ -300,12 +301,14 @@ class ViewerApp(PlaybackControls, App[None]):
         self._apply_layout()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._apply_layout()
+        # (this runs before Textual's own handler takes the new size: self.size is the old)
+        self._apply_layout(event.size)
 
-    def _apply_layout(self) -> None:
+    def _apply_layout(self, size: Size | None = None) -> None:
         """Size and show the panels as :func:`.layout.plan_layout` says for this terminal
         (the town to its grid, the bars to the longest names, the rest to what is left)."""
-        layout = plan_layout(self._world or PLACEHOLDER, self.size.width, self.size.height)
+        width, height = size or self.size
+        layout = plan_layout(self._world or PLACEHOLDER, width, height)
         if layout == self._layout or not self._boxes:  # not mounted yet: on_mount lays out
             return
         old, self._layout = self._layout, layout

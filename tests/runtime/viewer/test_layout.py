@@ -122,3 +122,21 @@ def test_the_meters_q_values_and_status_are_on_screen(drive, make_messages, widt
         assert app.query_one(info).display and app.query_one(info).region.width > 40
 
     drive(app, scenario, size=(width, height))
+
+
+def test_a_resized_terminal_is_laid_out_for_its_new_size(drive, make_messages):
+    # The app's own Resize handler ran before Textual had taken the new size, so the
+    # panels followed the terminal one resize late (an 80x24 tmux window, widened and
+    # narrowed again, kept the wide layout and lost its right side).
+    app = ViewerApp(iter_messages(make_messages(stats=True)), paused=True)
+
+    async def scenario(pilot):
+        for width, height in [(120, 40), (80, 24), (160, 50), (100, 30)]:
+            await pilot.resize_terminal(width, height)
+            await pilot.pause()
+            assert app._layout == plan_layout(app._world, width, height)
+            for widget_id in ("meters", "qvalues", "status"):
+                region = app.query_one(f"#{widget_id}").region
+                assert region.right <= width and region.bottom <= height, widget_id
+
+    drive(app, scenario, size=(80, 24))
