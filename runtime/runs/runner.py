@@ -237,9 +237,7 @@ def _train(
                     if stop is not None and stop.is_set():  # the episodes above are kept
                         gate.stop()
                     if trainer.episodes_done // every > last_saved // every:
-                        # A stop waits for the checkpoint too: torch.save cut short by a
-                        # KeyboardInterrupt raises RuntimeError from its zip writer instead
-                        # (a sweep's stopped worker reported that as a crash)
+                        # (a stop waits: torch.save cut short raises a RuntimeError instead)
                         with gate:
                             save(clock)
                             last_saved = trainer.episodes_done
