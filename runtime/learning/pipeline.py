@@ -23,11 +23,7 @@ and short messages through a pipe.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import multiprocessing
-import signal
-import traceback
 from typing import Any, Protocol
 
 import numpy as np
@@ -35,6 +31,7 @@ import torch
 from torch import Tensor
 
 from .dqn import DQNLearner
+from .forked import Forked, HelperFailed, messages
 from .replay import Replay
 from .rnd import RND
 
@@ -53,19 +50,11 @@ class Learning(Protocol):
     def gradient_step(self, beta: float, weight: float) -> dict[str, Tensor]: ...
 
 
-class LearnerFailed(RuntimeError):
+class LearnerFailed(HelperFailed):
     """The learner process raised an error or ended: ``reason`` in a line, ``details``
     (its traceback, if it raised one)."""
 
-    def __init__(self, reason: str, details: str = "") -> None:
-        super().__init__(f"the learner process failed: {reason}")
-        self.reason, self.details = reason, details
-
-
-def _ended(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        return f"it was killed by {signal.Signals(-exitcode).name}"
-    return f"it ended (exit code {exitcode})"
+    what = "the learner process"
 
 
 def module_tensors(module: torch.nn.Module) -> list[Tensor]:
@@ -140,16 +129,10 @@ class LearnerProcess:
         """Gradient steps begun (the last may be in progress)."""
         self._threads = torch.get_num_threads()
         torch.set_num_threads(1)  # one core each (the fork keeps the setting)
-        context = multiprocessing.get_context("fork")
-        self._conn, theirs = context.Pipe()
-        self._process = context.Process(
-            target=_serve,
-            args=(trainer, theirs, self.staged, self.weights, self.stats),
-            name="hamlet-learner",
-            daemon=True,  # it never outlives the run's process
-        )
-        self._process.start()
-        theirs.close()
+        self._helper = Forked(
+            _serve, trainer, self.staged, self.weights, self.stats,
+            name="hamlet-learner", failed=LearnerFailed,
+        )  # fmt: skip
         self._pending = False
         self.started = False
         """A gradient step has begun here (so :attr:`stats` are those of one)."""
@@ -199,92 +182,52 @@ class LearnerProcess:
 
     def close(self) -> None:
         """End the learner (a step in progress is dropped) and give back the threads."""
-        if self._process.is_alive():
-            with contextlib.suppress(OSError):  # (it may be on its way out)
-                self._conn.send(("close",))
-            self._process.join(timeout=10)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-        self._conn.close()
+        self._helper.close()
         torch.set_num_threads(self._threads)
 
     def _send(self, *message: Any) -> None:
-        try:
-            self._conn.send(message)
-        except OSError:  # (the pipe is closed: the learner has gone)
-            self._process.join(timeout=5)
-            raise LearnerFailed(_ended(self._process.exitcode)) from None
+        self._helper.send(*message)
 
     def _receive(self, kind: str) -> tuple[Any, ...]:
-        while not self._conn.poll(1.0):
-            if not self._process.is_alive():
-                break
-        try:
-            message = self._conn.recv()
-        except (EOFError, OSError):
-            self._process.join(timeout=5)
-            raise LearnerFailed(_ended(self._process.exitcode)) from None
-        if message[0] == "error":
-            details = message[1].rstrip()
-            raise LearnerFailed(f"it raised {details.splitlines()[-1]}", details)
-        assert message[0] == kind, (message[0], kind)
-        return message
+        return self._helper.receive(kind)
 
 
 def _serve(
-    trainer: Learning, conn: Any, staged: StagedSteps, weights: list[Tensor], stats: Tensor
+    conn: Any, trainer: Learning, staged: StagedSteps, weights: list[Tensor], stats: Tensor
 ) -> None:
-    """The learner process: take the trainer's messages, in order, until it closes."""
-    # Ctrl-C and SIGTERM are the trainer's to handle: it saves, with this process's state,
-    # then closes it (and if the trainer's process is killed, this one reads the end of
-    # the pipe and ends).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    # (nor are a viewer's: a terminal's resize must not wake the trainer's event loop)
-    signal.signal(signal.SIGWINCH, signal.SIG_DFL)
-    signal.set_wakeup_fd(-1)
+    """The learner process: take the trainer's messages, in order, until it closes (and
+    if the trainer's process is killed, this one reads the end of the pipe and ends)."""
     learner, rnd = trainer.learner, trainer.rnd
     online = module_tensors(learner.online)
-    try:
-        while True:
-            try:
-                message = conn.recv()
-            except EOFError:  # the trainer's process has gone
-                return
-            kind = message[0]
-            if kind == "learn":
-                _, beta, weight, slot, count = message
-                staged.commit(slot, count, learner.replay)
-                result = trainer.gradient_step(beta, weight)
-                copy_tensors(weights, online)
-                stats[0], stats[1] = result["loss"], result["grad_norm"]
-                conn.send(("done",))
-            elif kind == "novelty":
-                assert rnd is not None
-                novelty = rnd.novelty(torch.from_numpy(message[1]).to(trainer.device))
-                conn.send(("novelty", np.asarray(novelty.cpu())))
-            elif kind == "state":
-                staged.commit(*message[1:], learner.replay)
-                state = learner.state_dict()
-                replay = learner.replay
-                state["replay"] = {
-                    "written": replay.written,
-                    "max_priority": float(replay.max_priority),
-                }
-                buffer = io.BytesIO()
-                torch.save(
-                    {
-                        "online": learner.online.state_dict(),
-                        "learner": state,
-                        "rnd": rnd.state_dict() if rnd is not None else None,
-                        "rng": learner.generator.get_state(),
-                    },
-                    buffer,
-                )
-                conn.send(("state", buffer.getvalue()))
-            elif kind == "close":
-                return
-    except BaseException:
-        with contextlib.suppress(OSError):  # (unless the trainer's process has gone)
-            conn.send(("error", traceback.format_exc()))
+    for message in messages(conn):
+        kind = message[0]
+        if kind == "learn":
+            _, beta, weight, slot, count = message
+            staged.commit(slot, count, learner.replay)
+            result = trainer.gradient_step(beta, weight)
+            copy_tensors(weights, online)
+            stats[0], stats[1] = result["loss"], result["grad_norm"]
+            conn.send(("done",))
+        elif kind == "novelty":
+            assert rnd is not None
+            novelty = rnd.novelty(torch.from_numpy(message[1]).to(trainer.device))
+            conn.send(("novelty", np.asarray(novelty.cpu())))
+        elif kind == "state":
+            staged.commit(*message[1:], learner.replay)
+            state = learner.state_dict()
+            replay = learner.replay
+            state["replay"] = {
+                "written": replay.written,
+                "max_priority": float(replay.max_priority),
+            }
+            buffer = io.BytesIO()
+            torch.save(
+                {
+                    "online": learner.online.state_dict(),
+                    "learner": state,
+                    "rnd": rnd.state_dict() if rnd is not None else None,
+                    "rng": learner.generator.get_state(),
+                },
+                buffer,
+            )
+            conn.send(("state", buffer.getvalue()))

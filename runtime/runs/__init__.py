@@ -3,11 +3,11 @@ and evaluating what it trained.
 
 Modules: :mod:`.plan` (every option, the pack, the brain and a resumed run checked
 before anything is written), :mod:`.runner` (``hamlet run``: the training loop around
-the trainer, with checkpoints, recordings and the stream), :mod:`.directory` (making
-and reading run directories), :mod:`.metrics` (``metrics.sqlite``), :mod:`.progress`
-(the live progress line), :mod:`.recordings` (a run's recorded episodes, read
-back) and :mod:`.evaluate` (``hamlet eval``: greedy survival beside
-baselines).
+the trainer, with recordings and the stream), :mod:`.checkpoints` (when a run saves, and
+writing checkpoints beside training), :mod:`.directory` (making and reading run
+directories), :mod:`.metrics` (``metrics.sqlite``), :mod:`.progress` (the live progress
+line), :mod:`.recordings` (a run's recorded episodes, read back) and :mod:`.evaluate`
+(``hamlet eval``: greedy survival beside baselines).
 
 Imports: learning, telemetry, world, model and the helpers; never the viewer or the CLI.
 """

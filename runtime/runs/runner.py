@@ -3,10 +3,10 @@
 
 Every ``checkpoint_every`` episodes the run writes a training checkpoint
 (``checkpoint_epNNNNNN.pt``, enough to resume exactly) and an inference one
-(``model_epNNNNNN.pt``); the last ``keep_checkpoints`` pairs are kept, and a final pair
-is written when the run ends, also on Ctrl-C. Episodes go to ``metrics.sqlite``
-(:mod:`.metrics`), the watched agent's chosen episodes to ``recordings/`` and, with a
-stream, to live viewers.
+(``model_epNNNNNN.pt``), beside training (:mod:`.checkpoints`); the last
+``keep_checkpoints`` pairs are kept, and a final pair is written when the run ends, also
+on Ctrl-C. Episodes go to ``metrics.sqlite`` (:mod:`.metrics`), the watched agent's
+chosen episodes to ``recordings/`` and, with a stream, to live viewers.
 
 ``--resume RUN_DIR`` continues a run from its newest training checkpoint, with the
 run's own copy of the config: with the same seed, K episodes and a resume to 2K give
@@ -30,16 +30,11 @@ from typing import Any
 from hamlet.runtime.learning.pipeline import LearnerFailed
 from hamlet.runtime.learning.trainer import Episode, Trainer
 from hamlet.runtime.model import HamletModel
-from hamlet.runtime.model.checkpoint import (
-    TrainingCheckpoint,
-    hamlet_version,
-    inference_name,
-    save_checkpoint,
-    training_name,
-)
+from hamlet.runtime.model.checkpoint import TrainingCheckpoint, hamlet_version
 from hamlet.runtime.telemetry.streaming import EpisodeQueue, StreamServer
 from hamlet.schemas.errors import Diagnostic, HamletError, RunError, StorageError
 
+from .checkpoints import Checkpoints, Clock
 from .curve import LearningCurve
 from .directory import PACK_FILES
 from .live import Live
@@ -142,8 +137,7 @@ def _train(
     live = Live(trainer, run.path, db, stream, pack.name, seed)
     phases = trainer.phases
     freeze_long_lived_objects()
-    total, every = plan.total, plan.checkpoint_every
-    keep = pack.training.run.keep_checkpoints
+    total = plan.total
     config = {name: (run.config / name).read_text() for name in PACK_FILES}
     # where the pack came from, so that `hamlet eval` finds packs outside configs/
     source = {"pack_path": str(plan.pack_source)} if plan.pack_source is not None else {}
@@ -166,32 +160,28 @@ def _train(
         _budget(plan),
     )  # fmt: skip
 
-    def save(clock: _Clock) -> None:
-        episode = trainer.episodes_done
-        live.before_pause()
-        checkpoints = run.checkpoints
-        trainer.settle()  # (the model as the gradient step in progress leaves it)
-        save_checkpoint(trainer.checkpoint(config, metadata), checkpoints / training_name(episode))
-        trainer.model.save(checkpoints / inference_name(episode), **trainer.metadata(metadata))
-        run.rotate(keep)
-        db.set_state(
-            last_checkpoint=training_name(episode), episodes_done=episode,
-            train_seconds=clock.elapsed(),
-        )  # fmt: skip
-        log.info("checkpoint at episode %d", episode)
-
     interrupted = False
-    last_saved = trainer.episodes_done
-    curve = LearningCurve(trainer, db, seed, trainer.episodes_done)
-    clock = _Clock(plan.train_seconds)
+    curve = LearningCurve(
+        trainer, db, seed, trainer.episodes_done, beside=plan.learner_process, log=log
+    )
+    clock = Clock(plan.train_seconds)
+    checkpoints = Checkpoints(
+        run, trainer, every=plan.checkpoint_every, keep=pack.training.run.keep_checkpoints,
+        config=config, metadata=metadata, clock=clock, db=db, live=live, log=log,
+    )  # fmt: skip
     progress = _Progress(db)
     phases.restart_window(trainer.env_steps * trainer.num_agents, trainer.gradient_steps)
 
     def evaluate() -> None:
-        """A point of the learning curve, in the run's database and the viewers' stats."""
+        """A point of the learning curve, in the run's database and the viewers' stats
+        (beside training: once it has been played)."""
         with phases.counting("evaluate"):
             trainer.settle()
-            live.evaluated(curve.evaluate(clock.elapsed()))
+            evaluated(curve.evaluate(clock.elapsed()))
+
+    def evaluated(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            live.evaluated(row)
 
     def spent() -> float:
         """How far the run is through its budget: whichever of episodes, agent-steps and
@@ -236,11 +226,11 @@ def _train(
                     progress.report(trainer, clock)
                     if stop is not None and stop.is_set():  # the episodes above are kept
                         gate.stop()
-                    if trainer.episodes_done // every > last_saved // every:
-                        # (a stop waits: torch.save cut short raises a RuntimeError instead)
-                        with gate:
-                            save(clock)
-                            last_saved = trainer.episodes_done
+                    evaluated(curve.results())
+                    checkpoints.poll()
+                    if checkpoints.due():
+                        with gate:  # (a stop waits: it would cut the learner's reply short)
+                            checkpoints.save()
                 if curve.enabled and curve.last != trainer.episodes_done:
                     evaluate()  # where the curve ends
             except KeyboardInterrupt:
@@ -251,8 +241,10 @@ def _train(
                 if interrupted:
                     log.info("interrupted at episode %d", trainer.episodes_done)
             gate.stopped = True  # the run only saves and ends now: later stops are ignored
-            if trainer.episodes_done != last_saved or not run.training_checkpoints():
-                save(clock)
+            evaluated(curve.results(wait=True))
+            checkpoints.finish()
+            if checkpoints.pending:
+                checkpoints.save(final=True)
     except (StorageError, RunError) as error:
         _fail(error, db, live, log)
         raise
@@ -267,6 +259,8 @@ def _train(
         _fail(failure, db, live, log)
         raise failure from None
     finally:
+        checkpoints.close()  # (a write still in flight when the run failed ends first)
+        curve.close()
         trainer.close()  # the learner process, if any
     status = "interrupted" if interrupted else "completed"
     evaluating = plan.evaluation_seconds + curve.seconds
@@ -295,7 +289,7 @@ class _Progress:
     def __init__(self, db: MetricsDB) -> None:
         self.db, self.last = db, time.monotonic()
 
-    def report(self, trainer: Trainer, clock: _Clock) -> None:
+    def report(self, trainer: Trainer, clock: Clock) -> None:
         now = time.monotonic()
         if now - self.last >= self.EVERY:
             self.last = now
@@ -307,16 +301,6 @@ class _Progress:
                 episodes_done=trainer.episodes_done, agent_steps_done=agent_steps,
                 train_seconds=elapsed,
             )  # fmt: skip
-
-
-class _Clock:
-    """A run's training time, over all its sessions (for time budgets and curves)."""
-
-    def __init__(self, before: float) -> None:
-        self.before, self.started = before, time.monotonic()
-
-    def elapsed(self) -> float:
-        return self.before + time.monotonic() - self.started
 
 
 def _budget(plan: RunPlan) -> str:

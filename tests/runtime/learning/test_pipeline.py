@@ -126,7 +126,7 @@ def test_a_learner_process_that_dies_is_an_error_not_a_hang(tmp_path):
     try:
         while trainer._process is None:
             trainer.step()
-        os.kill(trainer._process._process.pid, signal.SIGKILL)
+        os.kill(trainer._process._helper.pid, signal.SIGKILL)
         with pytest.raises(LearnerFailed, match="it was killed by SIGKILL"):
             _train(trainer, 200)
     finally:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
+import time
 
 import pytest
 import torch
 
 from hamlet.runtime import HamletModel
+from hamlet.runtime.learning.trainer import Trainer
 from hamlet.runtime.runs import (
     RunOptions,
     read_episodes,
@@ -113,3 +117,74 @@ def test_an_agent_steps_budget_alone_is_not_cut_short_by_max_episodes(tmp_path):
     assert result.env_steps >= steps and result.episodes > 3
     capped = run_training(RunOptions(pack=pack, agent_steps=steps, episodes=3, out=tmp_path / "r"))
     assert capped.episodes == 3  # --episodes still caps it when given
+
+
+def _steps_counted(monkeypatch) -> torch.Tensor:
+    """Count the run's steps in shared memory, where an evaluator process can read them."""
+    steps, step = torch.zeros((), dtype=torch.long).share_memory_(), Trainer.step
+
+    def counted(trainer):
+        steps.add_(1)
+        return step(trainer)
+
+    monkeypatch.setattr(Trainer, "step", counted)
+    return steps
+
+
+def test_with_a_learner_process_the_curve_is_played_beside_training(tmp_path, monkeypatch):
+    # A third process, at the lowest CPU priority, plays each evaluation while the agents
+    # go on: each here waits until they have taken 20 more steps (played in the run's
+    # own process, it could not: it would give up after 10 s and say so). The rows are
+    # those a run that learns in one process writes.
+    from hamlet.runtime.runs import curve
+
+    steps, play, log = _steps_counted(monkeypatch), curve._Game.play, tmp_path / "played"
+
+    def play_while_training_goes_on(game, model, layout):
+        start, deadline = int(steps), time.monotonic() + 10
+        while int(steps) < start + 20 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {os.nice(0)} {int(steps) >= start + 20}\n")
+        return play(game, model, layout)
+
+    monkeypatch.setattr(curve._Game, "play", play_while_training_goes_on)
+    pack = curve_pack(tmp_path)
+    beside = run_training(RunOptions(pack=pack, episodes=6, out=tmp_path / "a", learner="process"))
+    played = [line.split() for line in log.read_text().splitlines()]
+    assert [r["episode"] for r in read_evaluations(beside.run_dir / "metrics.sqlite")] == [
+        0, 2, 4, 6,
+    ]  # fmt: skip
+    assert {pid for pid, _, _ in played} != {str(os.getpid())} and len(played) == 4
+    assert all(nice == "19" for _, nice, _ in played)
+    assert [went_on for _, _, went_on in played[:3]] == ["True"] * 3  # (the last: the end)
+    monkeypatch.undo()
+    inline = run_training(RunOptions(pack=pack, episodes=6, out=tmp_path / "b", learner="inline"))
+    assert _curve(beside.run_dir) == _curve(inline.run_dir)
+
+
+def test_a_failed_evaluator_leaves_the_curve_to_the_run_itself(tmp_path, monkeypatch):
+    from hamlet.runtime.runs import curve
+
+    made, start = [], curve.Evaluator.__init__
+
+    def kept(evaluator, *args):
+        start(evaluator, *args)
+        made.append(evaluator)
+
+    def kill_it(trainer, episodes):
+        if trainer.episodes_done == 3:
+            os.kill(made[0]._helper.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(curve.Evaluator, "__init__", kept)
+    pack = curve_pack(tmp_path)
+    options = {"pack": pack, "episodes": 6}
+    killed = run_training(RunOptions(**options, out=tmp_path / "a", learner="process"), kill_it)
+    monkeypatch.undo()
+    inline = run_training(RunOptions(**options, out=tmp_path / "b", learner="inline"))
+    assert len(made) == 1 and _curve(killed.run_dir) == _curve(inline.run_dir)
+    log = (killed.run_dir / "run.log").read_text()
+    assert (
+        "the evaluation process failed: it was killed by SIGKILL; the run evaluates in its own "
+        "process from now on" in log
+    )

@@ -7,6 +7,7 @@ import os
 import signal
 import sqlite3
 import threading
+import time
 
 import pytest
 import torch
@@ -165,9 +166,9 @@ def test_a_second_stop_during_the_final_checkpoint_does_not_cut_it_short(
 ):
     # A sweep's worker gets the terminal's Ctrl-C and then its driver's SIGTERM; a user
     # may press Ctrl-C twice. The final checkpoint must still be whole and resumable.
-    from hamlet.runtime.runs import runner
+    from hamlet.runtime.runs import checkpoints
 
-    step, save = Trainer.step, runner.save_checkpoint
+    step, save = Trainer.step, checkpoints.save_checkpoint
 
     def step_then_signal(trainer):
         finished = step(trainer)
@@ -183,7 +184,7 @@ def test_a_second_stop_during_the_final_checkpoint_does_not_cut_it_short(
         raise AssertionError("the second stop reached the final checkpoint")
 
     monkeypatch.setattr(Trainer, "step", step_then_signal)
-    monkeypatch.setattr(runner, "save_checkpoint", signal_then_save)
+    monkeypatch.setattr(checkpoints, "save_checkpoint", signal_then_save)
     previous = signal.signal(signal.SIGTERM, cut_short)  # not this test process's end
     try:
         stopped = run_training(
@@ -313,10 +314,11 @@ def test_the_log_says_the_budget_and_who_demonstrates(tiny, tmp_path, agents, de
 
 
 def test_a_stop_while_a_checkpoint_is_written_waits_for_it(tiny, tmp_path, monkeypatch):
-    # SIGTERM (a sweep's driver stopping its worker) lands while torch.save writes the
-    # checkpoint's bytes: torch turns the KeyboardInterrupt raised there into a
-    # RuntimeError from its zip writer, which ended a run as a crash (CI saw it). The stop
-    # must wait until the checkpoint is written.
+    # SIGTERM (a sweep's driver stopping its worker) lands while torch.save writes a
+    # checkpoint's bytes: torch turns a KeyboardInterrupt raised there into a RuntimeError
+    # from its zip writer, which ended a run as a crash (CI saw it). A periodic checkpoint
+    # is written by a thread the signal never reaches; the run stops, and its last
+    # checkpoint, written in place, is whole.
     from hamlet.runtime.model import checkpoint
 
     save, writes = checkpoint.torch.save, []
@@ -340,8 +342,55 @@ def test_a_stop_while_a_checkpoint_is_written_waits_for_it(tiny, tmp_path, monke
     monkeypatch.setattr(checkpoint.torch, "save", save_with_a_stop)
     stopped = run_training(RunOptions(pack=tiny, episodes=40, out=tmp_path, checkpoint_every=2))
     monkeypatch.undo()
-    assert len(writes) > 3 and stopped.interrupted and stopped.episodes == 2
+    assert len(writes) > 3 and stopped.interrupted and 2 <= stopped.episodes < 40
     assert read_state(stopped.run_dir / "metrics.sqlite")["status"] == "interrupted"
     resumed = run_training(RunOptions(resume=stopped.run_dir, episodes=6))
     episodes = [row["episode"] for row in read_episodes(resumed.run_dir / "metrics.sqlite")]
     assert episodes == list(range(6))
+
+
+@pytest.mark.numeric
+def test_training_goes_on_while_a_checkpoint_is_written_and_the_checkpoint_is_exact(
+    tiny, tmp_path, monkeypatch
+):
+    # Each periodic write waits until the agents have taken 20 more steps: written in
+    # place, the run could not take them (the write gives up after 10 s and says so).
+    # The files still hold the state of the episode they were taken at: a resume from
+    # the one at episode 4 gives the episodes and weights of the run straight through.
+    from hamlet.runtime.runs import checkpoints
+
+    save, step, steps, went_on = checkpoints.save_checkpoint, Trainer.step, [0], []
+
+    def counted_step(trainer):
+        steps[0] += 1
+        return step(trainer)
+
+    def slow_save(state, path):
+        if (
+            path.name.startswith("checkpoint_ep")
+            and threading.current_thread().name != "MainThread"
+        ):
+            start, deadline = steps[0], time.monotonic() + 10
+            while steps[0] < start + 20 and time.monotonic() < deadline:
+                time.sleep(0.001)
+            went_on.append(steps[0] >= start + 20)
+        return save(state, path)
+
+    monkeypatch.setattr(Trainer, "step", counted_step)
+    monkeypatch.setattr(checkpoints, "save_checkpoint", slow_save)
+    options = {"pack": tiny, "episodes": 10, "checkpoint_every": 4}
+    first = run_training(RunOptions(**options, out=tmp_path / "a"))
+    monkeypatch.undo()
+    assert went_on == [True, True]  # the writes at episodes 4 and 8; the final is in place
+    saved = sorted(p.name for p in (first.run_dir / "checkpoints").iterdir())
+    assert saved == [f"{kind}_ep{n:06d}.pt" for kind in ("checkpoint", "model") for n in (4, 8, 10)]
+    for later in (8, 10):  # back to episode 4
+        (first.run_dir / "checkpoints" / f"checkpoint_ep{later:06d}.pt").unlink()
+    resumed = run_training(RunOptions(resume=first.run_dir))
+    straight = run_training(RunOptions(**options, out=tmp_path / "b"))
+    assert resumed.episodes == straight.episodes == 10
+    assert _rows(resumed.run_dir) == _rows(straight.run_dir)
+    a = HamletModel.load(resumed.run_dir / "checkpoints" / "model_ep000010.pt")
+    b = HamletModel.load(straight.run_dir / "checkpoints" / "model_ep000010.pt")
+    for x, y in zip(a.module.parameters(), b.module.parameters(), strict=True):
+        assert torch.equal(x, y)
