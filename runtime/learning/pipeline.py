@@ -23,7 +23,6 @@ and short messages through a pipe.
 
 from __future__ import annotations
 
-import io
 from typing import Any, Protocol
 
 import numpy as np
@@ -106,11 +105,12 @@ class StagedSteps:
 
     def commit(self, slot: int, count: int, replay: Replay) -> None:
         """(In the learner.) Store the ``count`` steps of ``slot`` in ``replay``, in order."""
-        for row in range(count):
-            hidden = None
-            if self.hidden is not None:
-                hidden = (self.hidden[0][slot, row], self.hidden[1][slot, row])
-            replay.add(*(buffer[slot, row] for buffer in self.fields), hidden)
+        if count == 0:
+            return
+        hidden = None
+        if self.hidden is not None:
+            hidden = (self.hidden[0][slot, :count], self.hidden[1][slot, :count])
+        replay.extend(*(buffer[slot, :count] for buffer in self.fields), hidden=hidden)
 
 
 class LearnerProcess:
@@ -172,7 +172,7 @@ class LearnerProcess:
         ``learner`` (:meth:`~.dqn.DQNLearner.state_dict`), ``rnd``, ``rng``."""
         self.settle()
         self._send("state", *self.staged.hand_over())  # (with the steps staged)
-        state = torch.load(io.BytesIO(self._receive("state")[1]), weights_only=True)
+        state = _tensors(self._receive("state")[1])
         # the stored steps are in shared memory: only the replay's counts came across
         counts = state["learner"]["replay"]
         self._replay.written = counts["written"]
@@ -220,14 +220,33 @@ def _serve(
                 "written": replay.written,
                 "max_priority": float(replay.max_priority),
             }
-            buffer = io.BytesIO()
-            torch.save(
-                {
-                    "online": learner.online.state_dict(),
-                    "learner": state,
-                    "rnd": rnd.state_dict() if rnd is not None else None,
-                    "rng": learner.generator.get_state(),
-                },
-                buffer,
-            )
-            conn.send(("state", buffer.getvalue()))
+            state = {
+                "online": learner.online.state_dict(),
+                "learner": state,
+                "rnd": rnd.state_dict() if rnd is not None else None,
+                "rng": learner.generator.get_state(),
+            }
+            conn.send(("state", _arrays(state)))
+
+
+def _arrays(value: Any) -> Any:
+    """``value`` with its tensors as NumPy arrays, which a pipe carries as plain bytes (a
+    tensor would go as shared memory, set up anew for every message)."""
+    if isinstance(value, Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, dict):
+        return {key: _arrays(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_arrays(v) for v in value)
+    return value
+
+
+def _tensors(value: Any) -> Any:
+    """The reverse of :func:`_arrays`."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
+    if isinstance(value, dict):
+        return {key: _tensors(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_tensors(v) for v in value)
+    return value

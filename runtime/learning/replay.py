@@ -120,6 +120,28 @@ class Replay:
             self.priority[:, slot] = self.max_priority
         self.written += 1
 
+    def extend(self, *steps: Tensor, hidden: tuple[Tensor, Tensor] | None = None) -> None:
+        """Append ``count`` steps of every agent at once, as :meth:`add` would one after
+        the other: each of its arguments with a first axis of ``count`` (hidden
+        ``[count, layers, agents, hidden]``)."""
+        count = steps[0].shape[0]
+        if count > self.size:  # (a step would overwrite one of the same call)
+            for t in range(count):
+                self.add(*(field[t] for field in steps), None if hidden is None else
+                         (hidden[0][t], hidden[1][t]))  # fmt: skip
+            return
+        slots = (self.written + torch.arange(count, device=self.device)) % self.size
+        stored = (self.obs, self.actions, self.rewards, self.next_obs, self.next_mask,
+                  self.terminal, self.end)  # fmt: skip
+        for into, field in zip(stored, steps, strict=True):
+            into[:, slots] = field.transpose(0, 1)
+        if self.hidden is not None and hidden is not None:  # -> [agents, count, layers, hidden]
+            self.hidden[0][:, slots] = hidden[0].permute(2, 0, 1, 3)
+            self.hidden[1][:, slots] = hidden[1].permute(2, 0, 1, 3)
+        if self.priority is not None:
+            self.priority[:, slots] = self.max_priority
+        self.written += count
+
     def sample(self, batch: int, time: int, generator: torch.Generator, beta: float = 0.4) -> Batch:
         """``batch`` windows of ``time`` consecutive steps, each starting at a stored step;
         steps past the newest are marked absent in ``length``."""

@@ -84,3 +84,37 @@ def test_state_round_trip_restores_sampling_exactly():
     a = replay.sample(16, 3, torch.Generator().manual_seed(2))
     b = copy.sample(16, 3, torch.Generator().manual_seed(2))
     assert torch.equal(a.obs, b.obs) and torch.equal(a.hidden[0], b.hidden[0])
+
+
+def test_extend_stores_what_add_stores_step_by_step():
+    # the learner process stores the steps staged between two barriers in one call
+    generator = torch.Generator().manual_seed(0)
+    agents, layers, size = 3, 2, 4
+    for count in (1, 3, 4, 6):  # 6: more than a ring holds
+        one, many = (
+            Replay(agents * size, agents, obs_dim=5, num_actions=6, hidden_shape=(layers, 7),
+                   prioritized={"alpha": 0.6, "beta": 0.4, "epsilon": 1e-6})
+            for _ in range(2)
+        )  # fmt: skip
+        for _ in range(3):  # (wraps around the rings)
+            steps = (
+                torch.randn(count, agents, 5, generator=generator),
+                torch.randint(0, 6, (count, agents), generator=generator),
+                torch.randn(count, agents, generator=generator),
+                torch.randn(count, agents, 5, generator=generator),
+                torch.rand(count, agents, 6, generator=generator) < 0.5,
+                torch.rand(count, agents, generator=generator) < 0.5,
+                torch.rand(count, agents, generator=generator) < 0.5,
+            )
+            hidden = tuple(torch.randn(count, layers, agents, 7, generator=generator)
+                           for _ in range(2))  # fmt: skip
+            for t in range(count):
+                one.add(*(field[t] for field in steps), (hidden[0][t], hidden[1][t]))
+            many.extend(*steps, hidden=hidden)
+            one.max_priority = many.max_priority = torch.tensor(float(count))
+        assert one.written == many.written
+        for name in ("obs", "actions", "rewards", "next_obs", "next_mask", "terminal", "end",
+                     "priority"):  # fmt: skip
+            assert torch.equal(getattr(one, name), getattr(many, name)), (count, name)
+        for a, b in zip(one.hidden, many.hidden, strict=True):
+            assert torch.equal(a, b), count
