@@ -86,15 +86,18 @@ class StagedSteps:
             self.hidden = [slots(t, (layers, agents, size)) for t in replay.hidden]
         self.slot = 0
         self.count = 0
+        # each step's place in every buffer, made once (indexing anew took ~4 us a field)
+        buffers = [*self.fields, *(self.hidden or ())]
+        self._rows = [[[b[slot, row] for b in buffers] for row in range(steps)] for slot in (0, 1)]
 
     def add(self, *step: Tensor, hidden: tuple[Tensor, Tensor] | None = None) -> None:
         """Stage one step of every agent (the arguments of :meth:`Replay.add`)."""
-        row = self.count
-        for buffer, value in zip(self.fields, step, strict=True):
-            buffer[self.slot, row] = value
+        row = self._rows[self.slot][self.count]
+        for place, value in zip(row[: len(step)], step, strict=True):  # (then the hidden)
+            place.copy_(value)
         if self.hidden is not None and hidden is not None:
-            self.hidden[0][self.slot, row] = hidden[0]
-            self.hidden[1][self.slot, row] = hidden[1]
+            row[-2].copy_(hidden[0])
+            row[-1].copy_(hidden[1])
         self.count += 1
 
     def hand_over(self) -> tuple[int, int]:

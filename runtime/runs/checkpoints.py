@@ -18,6 +18,7 @@ short; the final checkpoint waits for the write in flight.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -116,7 +117,7 @@ class Checkpoints:
             self._write(pair)
             self._written(pair)
         else:  # what training changes from now on must not reach the files
-            pair = copy.deepcopy(pair)
+            pair = _copy(pair)
             self._writing = (pair, self._writer.submit(self._write, pair))
 
     def poll(self) -> None:
@@ -151,6 +152,24 @@ class Checkpoints:
             episodes_done=self.trainer.episodes_done, train_seconds=self.clock.elapsed(),
         )  # fmt: skip
         self.log.info("checkpoint at episode %d", pair.episode)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a checkpoint that shares no tensor, list or dict with it (as
+    ``copy.deepcopy``, in half the time: most of a checkpoint is plain values)."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, dict):
+        return {key: _copy(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copy(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(
+            value, **{f.name: _copy(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        )
+    if value is None or isinstance(value, str | int | float | bytes):
+        return value
+    return copy.deepcopy(value)
 
 
 def _tensor_bytes(value: Any) -> int:
