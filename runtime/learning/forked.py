@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import signal
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -67,6 +68,7 @@ class Forked:
 
     def receive(self, kind: str) -> tuple[Any, ...]:
         """Wait for the next answer, which must be of ``kind``."""
+        spin(self._conn)
         while not self._conn.poll(1.0):
             if not self._process.is_alive():
                 break
@@ -97,6 +99,7 @@ def messages(conn: Any) -> Iterator[tuple[Any, ...]]:
     """(In a helper.) The messages from the run's process, in order, until it sends
     ``("close",)`` or goes (the end of the pipe)."""
     while True:
+        spin(conn)
         try:
             message = conn.recv()
         except EOFError:
@@ -104,6 +107,20 @@ def messages(conn: Any) -> Iterator[tuple[Any, ...]]:
         if message[0] == "close":
             return
         yield message
+
+
+SPIN = 200e-6
+"""How long a wait for a message polls before it sleeps: waking a sleeping process
+costs tens of microseconds or more, and the learner and the agents meet hundreds of
+times a second."""
+
+
+def spin(conn: Any) -> None:
+    """Poll ``conn`` for up to :data:`SPIN` seconds (a message that comes by then is read
+    without going to sleep)."""
+    deadline = time.perf_counter() + SPIN
+    while not conn.poll() and time.perf_counter() < deadline:
+        pass
 
 
 def _ended(exitcode: int | None) -> str:
