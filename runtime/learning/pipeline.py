@@ -23,6 +23,8 @@ and short messages through a pipe.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -232,24 +234,27 @@ def _serve(
             conn.send(("state", _arrays(state)))
 
 
+def map_nested(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` (nested dicts, lists, tuples and dataclasses, as a checkpoint's state is)
+    rebuilt with ``leaf`` applied to everything else in it."""
+    if isinstance(value, dict):
+        return {key: map_nested(v, leaf) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(map_nested(v, leaf) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return dataclasses.replace(
+            value, **{f.name: map_nested(getattr(value, f.name), leaf) for f in fields}
+        )
+    return leaf(value)
+
+
 def _arrays(value: Any) -> Any:
     """``value`` with its tensors as NumPy arrays, which a pipe carries as plain bytes (a
     tensor would go as shared memory, set up anew for every message)."""
-    if isinstance(value, Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, dict):
-        return {key: _arrays(v) for key, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_arrays(v) for v in value)
-    return value
+    return map_nested(value, lambda v: v.detach().cpu().numpy() if isinstance(v, Tensor) else v)
 
 
 def _tensors(value: Any) -> Any:
     """The reverse of :func:`_arrays`."""
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value)
-    if isinstance(value, dict):
-        return {key: _tensors(v) for key, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_tensors(v) for v in value)
-    return value
+    return map_nested(value, lambda v: torch.from_numpy(v) if isinstance(v, np.ndarray) else v)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -26,39 +25,16 @@ from hamlet.runtime.telemetry import EpisodeRecorder
 from hamlet.runtime.world import TownWorld
 from hamlet.schemas import Pack
 
-from .curriculum import AdversarialCurriculum, Transition
+from .curriculum import AdversarialCurriculum
 from .demonstrations import Demonstrators
 from .dqn import DQNLearner
+from .episode import Episode
 from .exploration import EpsilonSchedule, Excursions, IntrinsicWeight
 from .pairs import InteractionPairs
 from .phases import PhaseClock
 from .pipeline import LearnerProcess, copy_tensors, module_tensors
 from .resume import Resumable
 from .rnd import RND
-
-
-@dataclass(frozen=True)
-class Episode:
-    """One completed episode of one agent."""
-
-    number: int
-    """Completed episodes of the run before this one (0-based, over all agents)."""
-    agent: int
-    steps: int
-    reward: float
-    """Sum of the extrinsic rewards."""
-    outcome: str
-    """``died``, ``retired`` or ``cut_off`` (reached max_steps_per_episode)."""
-    stage: int
-    multiplier: float
-    epsilon: float
-    intrinsic_weight: float
-    entropy: float
-    """Mean normalised entropy of the acting policy over the valid actions, per step."""
-    affordance_transitions: dict[tuple[str, str], int] = field(default_factory=dict)
-    """Counts of consecutive successful interactions, ``(from, to) -> n``."""
-    transition: Transition | None = None
-    """The curriculum change this episode caused, if any."""
 
 
 class Trainer(Resumable):
@@ -328,7 +304,7 @@ class Trainer(Resumable):
             self.intrinsic.episode_done(survived)
             self.episodes_done += 1
             self.advance(self.episodes_done / max(1, self.max_episodes))
-            episodes.append(_with_transition(episode, transition))
+            episodes.append(episode.with_transition(transition))
             if self.recorder is not None and agent == self.recorder.agent:
                 with self.phases.counting("record"):
                     self._finish_recording(episode)
@@ -396,7 +372,3 @@ def world_seed(seed: int) -> int:
     """The seed of the world a run with ``seed`` trains in: with a fixed layout, it
     decides the run's town. Acting, learning and RND draw from the next three."""
     return seed * 4
-
-
-def _with_transition(episode: Episode, transition: Transition | None) -> Episode:
-    return episode if transition is None else replace(episode, transition=transition)

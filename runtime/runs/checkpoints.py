@@ -18,7 +18,6 @@ short; the final checkpoint waits for the write in flight.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +26,7 @@ from typing import Any
 
 import torch
 
+from hamlet.runtime.learning.pipeline import map_nested
 from hamlet.runtime.learning.trainer import Trainer
 from hamlet.runtime.model.checkpoint import (
     InferenceCheckpoint,
@@ -89,6 +89,8 @@ class Checkpoints:
         """Episodes done at the last checkpoint taken (written or being written)."""
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hamlet-checkpoint")
         self._writing: tuple[_Pair, Future[None]] | None = None
+        self._copied: bool | None = None
+        """Whether checkpoints are copied and written beside training (known at the first)."""
 
     def due(self) -> bool:
         """Whether the episodes done have passed a multiple of ``every`` since the last."""
@@ -113,7 +115,9 @@ class Checkpoints:
             trainer.model.checkpoint(**metadata),
         )
         self.last = pair.episode
-        if final or _tensor_bytes(pair.training) > COPY_LIMIT:
+        if self._copied is None:  # (a run's state keeps its size: its replay is allocated)
+            self._copied = _tensor_bytes(pair.training) <= COPY_LIMIT
+        if final or not self._copied:
             self._write(pair)
             self._written(pair)
         else:  # what training changes from now on must not reach the files
@@ -157,29 +161,25 @@ class Checkpoints:
 def _copy(value: Any) -> Any:
     """A copy of a checkpoint that shares no tensor, list or dict with it (as
     ``copy.deepcopy``, in half the time: most of a checkpoint is plain values)."""
-    if isinstance(value, torch.Tensor):
-        return value.clone()
-    if isinstance(value, dict):
-        return {key: _copy(v) for key, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_copy(v) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(
-            value, **{f.name: _copy(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        )
-    if value is None or isinstance(value, str | int | float | bytes):
-        return value
-    return copy.deepcopy(value)
+
+    def leaf(v: Any) -> Any:
+        if isinstance(v, torch.Tensor):
+            return v.clone()
+        if v is None or isinstance(v, str | int | float | bytes):
+            return v
+        return copy.deepcopy(v)
+
+    return map_nested(value, leaf)
 
 
 def _tensor_bytes(value: Any) -> int:
     """The bytes of every tensor in ``value`` (nested dicts, lists and dataclasses)."""
-    if isinstance(value, torch.Tensor):
-        return value.numel() * value.element_size()
-    if isinstance(value, dict):
-        return sum(_tensor_bytes(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return sum(_tensor_bytes(v) for v in value)
-    if hasattr(value, "__dataclass_fields__"):
-        return sum(_tensor_bytes(getattr(value, name)) for name in value.__dataclass_fields__)
-    return 0
+    sizes: list[int] = []
+
+    def leaf(v: Any) -> Any:
+        if isinstance(v, torch.Tensor):
+            sizes.append(v.numel() * v.element_size())
+        return v
+
+    map_nested(value, leaf)
+    return sum(sizes)

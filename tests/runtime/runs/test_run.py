@@ -394,3 +394,25 @@ def test_training_goes_on_while_a_checkpoint_is_written_and_the_checkpoint_is_ex
     b = HamletModel.load(straight.run_dir / "checkpoints" / "model_ep000010.pt")
     for x, y in zip(a.module.parameters(), b.module.parameters(), strict=True):
         assert torch.equal(x, y)
+
+
+def test_a_state_over_the_copy_limit_is_written_in_place(tiny, tmp_path, monkeypatch):
+    # (a large replay memory would need as much memory again for its copy)
+    from hamlet.runtime.runs import checkpoints
+
+    save, threads = checkpoints.save_checkpoint, []
+
+    def noted(state, path):
+        threads.append(threading.current_thread().name)
+        return save(state, path)
+
+    monkeypatch.setattr(checkpoints, "save_checkpoint", noted)
+    for limit, beside in ((10**12, True), (0, False)):
+        monkeypatch.setattr(checkpoints, "COPY_LIMIT", limit)
+        threads.clear()
+        run_training(
+            RunOptions(pack=tiny, episodes=5, checkpoint_every=2, out=tmp_path / str(limit))
+        )
+        periodic, final = threads[:-2], threads[-2:]  # (episodes 2 and 4; 5)
+        assert len(periodic) == 4 and final == ["MainThread"] * 2
+        assert all((name != "MainThread") == beside for name in periodic), (limit, threads)
