@@ -22,13 +22,12 @@ TEMPORARY_SUFFIX = ".tmp"
 """Temporary files of atomic writes are ``.<name>.<random>.tmp`` beside their target."""
 
 _HINTS = {
-    errno.ENOSPC: "free some disk space (or write elsewhere with --out), then run again",
+    errno.ENOSPC: "free some disk space (or write elsewhere), then run again",
     errno.EDQUOT: "your disk quota is used up: free some space, then run again",
     errno.EFBIG: "the file is larger than this system allows (ulimit -f?); write elsewhere",
-    errno.EROFS: "the folder is on a read-only file system: write somewhere else (--out)",
-    errno.EACCES: "you may not write there: choose a folder you own (--out), or fix its "
-    "permissions",
-    errno.EPERM: "you may not write there: choose a folder you own (--out), or fix its permissions",
+    errno.EROFS: "the folder is on a read-only file system: write somewhere else",
+    errno.EACCES: "you may not write there: choose a folder you own, or fix its permissions",
+    errno.EPERM: "you may not write there: choose a folder you own, or fix its permissions",
     # a file where the path needs a folder (mkdir says EEXIST, open says ENOTDIR)
     errno.ENOTDIR: "part of the path is a file, not a folder: choose another path",
     errno.EEXIST: "part of the path is a file, not a folder: choose another path",

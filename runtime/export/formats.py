@@ -9,6 +9,7 @@ model's metadata.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import textwrap
@@ -19,7 +20,7 @@ from typing import Any
 
 import torch
 
-from hamlet.runtime.files import write_atomically
+from hamlet.runtime.files import refused_writes, write_atomically
 from hamlet.schemas.errors import Diagnostic, ExportError
 
 from .exportable import (
@@ -60,7 +61,25 @@ def export_model(
     if format not in exporters:
         raise ValueError(f"unknown export format {format!r}; choose from {', '.join(FORMATS)}")
     path = exporters[format](model, Path(out))
-    return Export(path, format, verify_export(model, path, format) if verify else None)
+    if not verify:
+        return Export(path, format, None)
+    try:
+        return Export(path, format, verify_export(model, path, format))
+    except ExportError:  # (E211: what failed its check is not left for use)
+        _remove(path)
+        raise
+
+
+def _remove(path: Path) -> None:
+    """Remove an export: a file, or the files :func:`export_python` writes (the folder
+    too, unless it holds others)."""
+    if not path.is_dir():
+        path.unlink(missing_ok=True)
+        return
+    for name in PYTHON_FILES:
+        (path / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # (it holds files of its own)
+        path.rmdir()
 
 
 # --- ONNX -------------------------------------------------------------------------------
@@ -122,13 +141,17 @@ def export_torchscript(model: Exportable, path: Path) -> Path:
 # --- standalone Python ------------------------------------------------------------------
 
 
+PYTHON_FILES = ("model.py", "spec.json", "README.md", "weights.pt")
+
+
 def export_python(model: Exportable, path: Path) -> Path:
     """A folder with ``model.py`` (the generated module: only torch needed),
     ``weights.pt`` (its state_dict), ``spec.json`` and a README saying how to use them."""
-    path.mkdir(parents=True, exist_ok=True)
+    with refused_writes(path):
+        path.mkdir(parents=True, exist_ok=True)
     weights = {k: v.detach().cpu() for k, v in model.module.state_dict().items()}
     spec = json.dumps(model.brain.to_dict(), indent=2) + "\n"
-    files: dict[str, Any] = {
+    files: dict[str, Any] = {  # (PYTHON_FILES, with weights.pt)
         "model.py": model.brain.source,
         "spec.json": spec,
         "README.md": _python_readme(model),

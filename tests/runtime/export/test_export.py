@@ -156,3 +156,85 @@ def test_an_export_is_not_mistaken_for_a_broken_checkpoint(tmp_path, simple_mode
         err = capsys.readouterr().err
         assert f"error[E203]: {path} is a {kind} export, not a checkpoint" in err
         assert "weights_only" not in err and "Warning" not in err
+
+
+def _case(q: list[list[float]]) -> dict:
+    return {"q": torch.tensor([q]), "h": None, "c": None}
+
+
+def test_the_tolerance_grows_with_the_q_values():
+    # float32 keeps ~7 digits: Q-values near 110 computed in another order (onnxruntime's
+    # kernels) differed by 4.6e-5 in the README's main job; near 0.5 that is a real error
+    from hamlet.runtime.export.verify import _compare
+
+    plan = [{"obs": torch.zeros(1, 1, 3)}]
+    large = _compare("onnx", plan, [_case([[110.0, 100.0]])], [_case([[110.000046, 100.0]])], None)
+    assert large.max_q_error == pytest.approx(4.6e-5, rel=0.2)
+    with pytest.raises(ExportError, match=r"past the tolerance 1e-05 \+ 1e-05 \|x\|"):
+        _compare("onnx", plan, [_case([[0.5, 0.1]])], [_case([[0.500046, 0.1]])], None)
+
+
+def test_a_near_tie_of_large_q_values_may_break_either_way():
+    from hamlet.runtime.export.verify import _compare
+
+    plan = [{"obs": torch.zeros(1, 1, 3)}]
+    got = _compare("onnx", plan, [_case([[110.00002, 110.0]])], [_case([[110.0, 110.00002]])], None)
+    assert got.near_ties == 1
+
+
+def _wrong_weights(path):
+    proto = onnx.load(str(path))
+    weight = next(t for t in proto.graph.initializer if list(t.dims) == [6, 128])
+    values = onnx.numpy_helper.to_array(weight) + 0.05
+    weight.CopyFrom(onnx.numpy_helper.from_array(values, weight.name))
+    onnx.save(proto, str(path))
+
+
+def test_an_export_that_fails_its_check_is_removed(tmp_path, simple_model, monkeypatch, capsys):
+    from hamlet.runtime.export import formats
+
+    real_export = formats.export_onnx
+    monkeypatch.setattr(
+        formats,
+        "export_onnx",
+        lambda model, path: (_wrong_weights(real_export(model, path)), path)[1],
+    )
+    checkpoint = simple_model.save(tmp_path / "m.pt")
+    assert main(["export", str(checkpoint), str(tmp_path / "m.onnx"), "--verify"]) == 1
+    assert "error[E211]" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_python_export_that_fails_its_check_leaves_the_folders_other_files(
+    tmp_path, simple_model, monkeypatch
+):
+    from hamlet.runtime.export import formats
+
+    real_export = formats.export_python
+
+    def wrong_weights(model, path):
+        path = real_export(model, path)
+        weights = torch.load(path / "weights.pt", weights_only=True)
+        weights = {name: value + 0.05 for name, value in weights.items()}
+        torch.save(weights, path / "weights.pt")
+        return path
+
+    monkeypatch.setattr(formats, "export_python", wrong_weights)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's own file")
+    with pytest.raises(ExportError):
+        simple_model.export(folder, "python", verify=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    with pytest.raises(ExportError):
+        simple_model.export(tmp_path / "new", "python", verify=True)
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_python_export_where_a_folder_cannot_be_made_is_e313(tmp_path, simple_model, capsys):
+    checkpoint = simple_model.save(tmp_path / "m.pt")
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile", tmp_path / "afile" / "sub"):
+        assert main(["export", str(checkpoint), str(out), "--format", "python"]) == 1
+        err = capsys.readouterr().err
+        assert "error[E313]" in err and "Traceback" not in err
