@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE",
         help="change a setting of the pack's files for this run (repeat), e.g. --set "
-        "learning.learning_rate=3e-4 --set exploration.epsilon.decay=0.995; kept in the run's "
+        "learning.learning_rate=3e-4 --set exploration.epsilon.fraction=0.5; kept in the run's "
         "config and metadata",
     )  # fmt: skip
     sub.add_argument(

@@ -61,3 +61,23 @@ def test_inspect_of_a_broken_file_exits_1_without_a_traceback(tmp_path, capsys):
     assert main(["inspect", str(tmp_path / "m.pt")]) == 1
     err = capsys.readouterr().err
     assert "error[E201]" in err and "Traceback" not in err
+
+
+def test_the_set_example_of_run_help_works_on_every_shipped_pack(capsys):
+    import re
+
+    from hamlet.compiler import compile_brain
+    from hamlet.schemas import load_pack, observation_layout
+    from hamlet.schemas.override import parse_overrides
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    example = re.findall(r"--set ([a-z_.]+=[^\s;]+)", text)
+    assert len(example) == 2, text
+    overrides = parse_overrides(example)
+    for name in ("L0_0_minimal", "L0_5_dual_resource", "L1_full_observability",
+                 "L2_partial_observability", "L3_temporal_mechanics"):  # fmt: skip
+        pack = load_pack(name, overrides=overrides)
+        compile_brain(pack.directory / "brain.yaml", layout=observation_layout(pack),
+                      overrides=overrides)  # fmt: skip
