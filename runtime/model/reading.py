@@ -96,7 +96,10 @@ def read_file(path: str | Path, device: str | torch.device = "cpu") -> Any:
     elif start.startswith(b"\x80"):  # a pickle: PyTorch's format before 1.6
         export = None
     else:
-        raise _corrupt(name, "it does not begin like one; is it a text file?")
+        raise _corrupt(
+            name, "it does not begin like one; is it a text file?",
+            hint="give the path of a .pt file a run or HamletModel.save wrote",
+        )  # fmt: skip
     if export is not None:
         raise CheckpointError(
             Diagnostic(
@@ -260,12 +263,16 @@ def _unreadable(name: str, message: str, hint: str) -> CheckpointError:
     return CheckpointError(Diagnostic("E200", message, hint=hint, file=name))
 
 
-def _corrupt(name: str, reason: str) -> CheckpointError:
+def _corrupt(
+    name: str,
+    reason: str,
+    hint: str = "the file may be incomplete (an interrupted copy?); use another checkpoint",
+) -> CheckpointError:
     return CheckpointError(
         Diagnostic(
             "E201",
             f"{name} is truncated or not a PyTorch checkpoint ({reason})",
-            hint="the file may be incomplete (an interrupted copy?); use another checkpoint",
+            hint=hint,
             file=name,
         )
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from hamlet.runtime.learning.dqn import window_steps
 from hamlet.runtime.model.checkpoint import TrainingCheckpoint, load_training_checkpoint
 from hamlet.runtime.model.device import resolve_device
 from hamlet.schemas import Pack, load_pack, observation_layout
-from hamlet.schemas.errors import Diagnostic, RunError, UsageError
+from hamlet.schemas.errors import CheckpointError, Diagnostic, RunError, UsageError
 from hamlet.schemas.override import override_settings, parse_overrides
 
 from .directory import RunDirectory
@@ -212,7 +212,7 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
     try:
         run.remove_temporary_files()
         latest = run.latest_training_checkpoint()
-        state = load_training_checkpoint(latest, device, required=RESUMED_ENTRIES)
+        state = _load_newest(run, latest, device)
         if state.brain_spec_hash != brain.spec_hash:
             raise _conflict(
                 run,
@@ -273,6 +273,23 @@ def _plan_resume(options: RunOptions, device: torch.device) -> RunPlan:
 def _own_copy(run: RunDirectory) -> Pack:
     """The run's copy of its pack, under the pack's name (runs/<pack>/<stamp>/config)."""
     return load_pack(run.config).model_copy(update={"name": run.pack_name})
+
+
+def _load_newest(run: RunDirectory, latest: Path, device: torch.device) -> TrainingCheckpoint:
+    """The run's newest training checkpoint; one that cannot be read says which one
+    before it a resume would take once it is moved aside (``--resume`` takes the newest)."""
+    try:
+        return load_training_checkpoint(latest, device, required=RESUMED_ENTRIES)
+    except CheckpointError as error:
+        older = [path for _, path in run.training_checkpoints() if path != latest]
+        if not older:
+            raise
+        first = error.errors[0]
+        hint = (
+            f"{first.hint}; or move it (and its model_ep file) out of {run.checkpoints} "
+            f"to resume from the one before, {older[-1].name}"
+        )
+        raise CheckpointError([replace(first, hint=hint), *error.errors[1:]]) from None
 
 
 def _recorded(run: RunDirectory, name: str, asked: int | None, recorded: object) -> int:

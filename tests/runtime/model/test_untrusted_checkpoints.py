@@ -302,6 +302,12 @@ def test_files_that_are_not_checkpoints(tmp_path, make, code, says):
     assert error.code == code and says in str(error)
 
 
+def test_a_text_file_is_not_called_an_interrupted_copy(tmp_path):
+    error = _error(_file(tmp_path / "t.pt", b"hello"))
+    assert "interrupted copy" not in error.hint and "HamletModel.save" in error.hint
+    assert "interrupted copy" in _error(_file(tmp_path / "e.pt", b"")).hint
+
+
 @pytest.mark.parametrize(
     "shape",
     [b"J\xff\xff\xff\xff\x85", b"\x8a\x08" + (2**62).to_bytes(8, "little") + b"\x85"],

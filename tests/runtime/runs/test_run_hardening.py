@@ -165,6 +165,22 @@ def test_a_kill_between_the_two_checkpoint_writes_is_mended_on_resume(run_copy):
     assert HamletModel.load(checkpoints / "model_ep000006.pt").metadata["episode"] == 6
 
 
+def test_a_damaged_newest_checkpoint_names_the_one_a_resume_could_take(run_copy, tmp_path):
+    checkpoints = run_copy / "checkpoints"
+    run_training(RunOptions(pack=None, resume=run_copy, episodes=8, checkpoint_every=1))
+    pairs = sorted(checkpoints.glob("checkpoint_ep*.pt"))
+    newest, before = pairs[-1], pairs[-2]
+    newest.write_bytes(newest.read_bytes()[:1000])  # a copy cut short
+    error = _error(lambda: run_training(RunOptions(pack=None, resume=run_copy, episodes=9)))
+    assert error.code == "E201"
+    assert f"to resume from the one before, {before.name}" in error.hint
+    # the advice works: moved aside, the resume goes on from the one before
+    for path in (newest, checkpoints / newest.name.replace("checkpoint", "model")):
+        path.rename(tmp_path / path.name)
+    result = run_training(RunOptions(pack=None, resume=run_copy, episodes=9))
+    assert result.episodes == 9
+
+
 def test_a_run_config_edited_after_the_start_is_refused(run_copy):
     brain = run_copy / "config" / "brain.yaml"
     spec = json.loads(brain.read_text().split("\n", 2)[2])
