@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 a spec error (rendered on stderr with the source line),
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import os
@@ -51,13 +52,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _unrecognized(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
+    flags = [flag for action in parser._actions for flag in action.option_strings]
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    for word in unknown:
+        near = difflib.get_close_matches(word.split("=")[0], flags, n=1, cutoff=0.75)
+        if word.startswith("-") and near:
+            message += f" (did you mean {near[0]}?)"
+            break
+    return message
+
+
 def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     """Parse ``argv`` and run the chosen subcommand (``args.run(args)``), turning
     SpecErrors into rendered messages (exit 1). Shared by ``hamletc`` and ``hamlet``.
 
     A problem placed on a ``--set`` is shown with that ``--set`` as its snippet, read
     from ``args.set`` (the option's texts, in order)."""
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # refused by the subcommand's own parser: its usage, and the near flags
+        command = getattr(args, "parser", None) or parser
+        command.error(_unrecognized(command, unknown))
     if getattr(args, "run", None) is None:
         parser.print_help()
         return 2

@@ -81,3 +81,12 @@ def test_the_set_example_of_run_help_works_on_every_shipped_pack(capsys):
         pack = load_pack(name, overrides=overrides)
         compile_brain(pack.directory / "brain.yaml", layout=observation_layout(pack),
                       overrides=overrides)  # fmt: skip
+
+
+def test_an_unknown_flag_shows_the_subcommands_usage_and_the_near_flag(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "L0_0_minimal", "--agentz", "4"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.startswith("usage: hamlet run")
+    assert "unrecognized arguments: --agentz 4 (did you mean --agents?)" in err
