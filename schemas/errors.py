@@ -165,11 +165,12 @@ class UsageError(HamletError, ValueError):
     @classmethod
     def option(cls, flag: str, value: object, expected: str) -> UsageError:
         """E300 for a command-line option (or the keyword argument of the same name) whose
-        value cannot work; ``expected`` says what would, as in "a number above 0"."""
+        value cannot work; ``expected`` says what would, as in "a number above 0". A
+        ``value`` of None: the option is needed and was not given."""
         return cls(
             Diagnostic(
                 "E300",
-                f"{flag} {value} cannot be used",
+                f"{flag} is needed" if value is None else f"{flag} {value} cannot be used",
                 hint=f"give {expected}",
                 file="<command line>",
                 path=flag,

@@ -104,8 +104,8 @@ def sweep_from_command_line(
         raise UsageError.option("--seed-list", seed_list, "either --seeds N or --seed-list")
     if episodes is None and agent_steps is None and minutes is None:
         raise UsageError.option(
-            "--agent-steps", "(none)", "each run's budget: --agent-steps N (the same on any "
-            "machine), --episodes N or --minutes M"
+            "a budget", None, "each run's: --agent-steps N (the same on any machine), "
+            "--episodes N or --minutes M"
         )  # fmt: skip
     grid: dict[str, list[Any]] = {}
     fixed: dict[str, Any] = {}

@@ -153,7 +153,7 @@ def _plan(options: RunOptions, device: torch.device) -> RunPlan:
     if options.resume is not None:
         return _plan_resume(options, device)
     if options.pack is None:
-        raise UsageError.option("PACK", "(none)", "a config pack to train (or --resume RUN_DIR)")
+        raise UsageError.option("PACK", None, "a config pack to train (or --resume RUN_DIR)")
     overrides = parse_overrides(options.overrides)
     pack = load_pack(options.pack, overrides=overrides)
     layout = observation_layout(pack)

@@ -294,3 +294,12 @@ def test_ctrl_c_stops_every_run_cleanly_and_the_sweep_resumes(tmp_path):
         log = (folder / run["run_dir"] / "run.log").read_text()
         assert state["status"] in ("interrupted", "completed"), (run, log)
     _resume_to_the_end(pack, out, "stopped", seeds=2, episodes=60)
+
+
+def test_a_sweep_without_a_budget_says_so(tmp_path, capsys):
+    from hamlet.runtime.cli import main
+
+    assert main(["sweep", str(tiny_pack(tmp_path)), "--out", str(tmp_path / "sweeps")]) == 2
+    err = capsys.readouterr().err
+    assert "error[E300]: a budget is needed" in err and "--agent-steps N" in err
+    assert "(none)" not in err
