@@ -270,7 +270,9 @@ def read_rows(path: str | Path, query: str) -> list[dict[str, Any]]:
     is missing or damaged)."""
     path = Path(path)
     if not path.is_file():
-        raise damaged(path, "the file is missing")
+        raise damaged(path, "the file is missing", reading=True)
+    if path.stat().st_size == 0:
+        raise damaged(path, "the file is empty", reading=True)
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -279,17 +281,20 @@ def read_rows(path: str | Path, query: str) -> list[dict[str, Any]]:
         finally:
             connection.close()
     except DAMAGE as error:
-        raise damaged(path, str(error)) from None
+        raise damaged(path, str(error), reading=True) from None
 
 
-def damaged(path: Path, reason: str) -> RunError:
+def damaged(path: Path, reason: str, *, reading: bool = False) -> RunError:
+    """E312: a run's database that cannot be used, to go on with the run or (``reading``)
+    to read its history."""
+    keep = "" if reading else ", so HAMLET will not start it afresh"
+    start = "" if reading else ", or start a new run"
     return RunError(
         Diagnostic(
             "E312",
             f"{path} cannot be used: {reason}",
-            hint="the run's history is in this file, so HAMLET will not start it afresh; "
-            "restore it from a backup, or start a new run (its checkpoints still load "
-            "with hamlet eval and HamletModel.load)",
+            hint=f"the run's history is in this file{keep}; restore it from a backup{start} "
+            "(its checkpoints still load with hamlet eval and HamletModel.load)",
             file=str(path),
         )
     )

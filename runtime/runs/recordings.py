@@ -32,7 +32,7 @@ def list_recordings(run_dir: str | Path) -> list[dict[str, Any]]:
     try:
         return [{**row, "reasons": json.loads(row["reasons"])} for row in rows]
     except (TypeError, ValueError) as error:
-        raise damaged(run.metrics, f"its recordings table holds {error}") from None
+        raise damaged(run.metrics, f"its recordings table holds {error}", reading=True) from None
 
 
 def recording_file(run_dir: str | Path, row: dict[str, Any]) -> Path:

@@ -154,6 +154,15 @@ def test_a_damaged_database_stops_a_resume_and_is_kept(run_copy, damage):
     assert (db.read_bytes() if db.exists() else None) == before  # never started afresh
 
 
+@pytest.mark.parametrize("command", [["replay", "--list"], ["plot"], ["compare"]])
+def test_an_empty_database_is_e312_for_every_reader(run_copy, command, capsys):
+    (run_copy / "metrics.sqlite").write_bytes(b"")
+    assert main([command[0], str(run_copy), *command[1:]]) == 1
+    err = capsys.readouterr().err
+    assert "error[E312]" in err and "the file is empty" in err
+    assert "afresh" not in err  # (that is about resuming)
+
+
 def test_a_kill_between_the_two_checkpoint_writes_is_mended_on_resume(run_copy):
     checkpoints = run_copy / "checkpoints"
     (checkpoints / "model_ep000006.pt").unlink()  # killed after the training checkpoint
