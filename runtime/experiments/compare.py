@@ -10,6 +10,7 @@ of improvement, all as :mod:`.stats` computes them.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import warnings
@@ -220,7 +221,22 @@ def _notes(groups: Sequence[RunGroup]) -> list[str]:
     if missing:
         lines += ["", "no evaluation yet, left out:"]
         lines += [f"  {gid}  {run.path}  {run.status}" for gid, run in missing]
+    repeated = _repeated_seeds(groups)
+    if repeated:
+        lines += ["", "seeds run more than once in a group (each run counts as a sample; "
+                  "a repeat of a seed is not an independent one):"]  # fmt: skip
+        lines += [f"  {gid}  seed {seed}: {count} runs" for gid, seed, count in repeated]
     return lines
+
+
+def _repeated_seeds(groups: Sequence[RunGroup]) -> list[tuple[str, int, int]]:
+    """``(group, seed, runs)`` for each seed that more than one evaluated run of a group
+    used (the same seed with another budget, or run again)."""
+    found = []
+    for group in groups:
+        counts = collections.Counter(run.seed for run in group.evaluated if run.seed is not None)
+        found += [(group.id, seed, n) for seed, n in sorted(counts.items()) if n > 1]
+    return found
 
 
 def _json_estimate(estimate: Estimate | None) -> dict[str, Any] | None:

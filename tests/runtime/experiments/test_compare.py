@@ -150,3 +150,13 @@ def test_what_cannot_be_compared_is_a_coded_error(tmp_path, capsys, argv, code, 
     assert main(["compare", *(a.format(tmp=tmp_path) for a in argv)]) == status
     err = capsys.readouterr().err
     assert f"error[{code}]" in err and says in err and "Traceback" not in err
+
+
+def test_a_seed_run_twice_in_a_group_is_pointed_out(tmp_path, capsys):
+    make_run(tmp_path / "r0", seed=0, survival=[10])
+    make_run(tmp_path / "r1", seed=0, survival=[20])  # the same seed, another budget
+    make_run(tmp_path / "r2", seed=1, survival=[30])
+    assert main(["compare", str(tmp_path), "--reps", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "a repeat of a seed is not an independent one" in out
+    assert "  A  seed 0: 2 runs" in out and "seed 1:" not in out
