@@ -19,7 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from hamlet.schemas import enclosing_pack, load_pack, observation_layout, options
-from hamlet.schemas.errors import Diagnostic, HamletError, SpecError, render
+from hamlet.schemas.errors import Diagnostic, HamletError, SpecError, StorageError, render
 from hamlet.schemas.layout import ObservationLayout
 from hamlet.schemas.override import COMMAND_LINE, Override, command_line_source, parse_overrides
 from hamlet.schemas.source import format_path
@@ -230,8 +230,13 @@ def _write_outputs(brain: CompiledBrain, target: Path) -> list[Path]:
         resolved.write_text(json.dumps(brain.to_dict(), indent=2) + "\n", encoding="utf-8")
         model.write_text(brain.source, encoding="utf-8")
     except OSError as exc:
-        raise SpecError(
-            Diagnostic("E103", f"cannot write to {target}: {exc.strerror}", file=str(target))
+        raise StorageError(
+            Diagnostic(
+                "E313",
+                f"could not write {target}: {exc.strerror or exc}",
+                file=str(target),
+                hint="write somewhere else (-o DIR), or free some space or fix its permissions",
+            )
         ) from None
     return [resolved, model]
 

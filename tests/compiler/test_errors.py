@@ -226,3 +226,14 @@ def test_docstring_breaking_text_cannot_break_the_generated_source(tmp_path, ful
     namespace: dict = {}
     exec(compile(brain.source, "<generated>", "exec"), namespace)
     assert '"""' in brain.resolved.spec.description
+
+
+def test_compile_into_a_file_is_e313_with_a_fix(tmp_path, capsys):
+    from hamlet.compiler.cli import main
+
+    (tmp_path / "afile").write_text("x")
+    assert (
+        main(["compile", "simple_q", "--world", "L0_0_minimal", "-o", str(tmp_path / "afile")]) == 1
+    )
+    err = capsys.readouterr().err
+    assert "error[E313]: could not write" in err and "-o DIR" in err
