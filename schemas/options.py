@@ -8,14 +8,24 @@ argument types for ``hamletc`` and ``hamlet``, each refusing with the range it w
 from __future__ import annotations
 
 import argparse
+import decimal
 import math
+import re
+
+_WHOLE = re.compile(r"[0-9][0-9_]*(\.[0-9]+)?([eE]\+?[0-9]{1,2})?")
 
 
 def positive_int(text: str) -> int:
-    """An argparse type: a positive integer."""
-    if not text.isdigit() or int(text) < 1:
+    """An argparse type: a positive integer, also written ``2_000_000`` or ``2e6`` (a
+    whole number in exponent form, at most ``e99``).
+
+    >>> positive_int("2e6"), positive_int("1.5e3"), positive_int("2_000")
+    (2000000, 1500, 2000)
+    """
+    value = decimal.Decimal(text.replace("_", "")) if _WHOLE.fullmatch(text) else None
+    if value is None or value != value.to_integral_value() or value < 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
-    return int(text)
+    return int(value)
 
 
 def gibibytes(text: str) -> int:
