@@ -23,6 +23,7 @@ MODULES = [
     "hamlet.runtime.model.device",
     "hamlet.runtime.model.hamlet_model",
     "hamlet.runtime.learning.targets",
+    "hamlet.runtime.runs.progress",
     "hamlet.runtime.world",
     "hamlet.runtime.world.town",
     "hamlet.runtime.text",

@@ -8,8 +8,9 @@ epsilon, stage and loss. The second shows each phase's share of the wall time
 (``act 18% world 4% store 1% learn 69% rnd 8% record 0% evaluate 0% other 0%``; the
 phases are those of :mod:`hamlet.runtime.learning.phases`). Rates and shares come from
 the run's last throughput window (about 5 s). On a terminal both lines are redrawn at
-most four times a second, cut to its width. Elsewhere (a log, CI) they are printed
-every ``interval`` seconds. ``hamlet run --json`` prints the same figures as one JSON
+most four times a second, wrapped to its width between fields (a narrow terminal gets
+more rows, never cut figures). Elsewhere (a log, CI) they are printed every
+``interval`` seconds. ``hamlet run --json`` prints the same figures as one JSON
 object per line on stdout.
 """
 
@@ -38,6 +39,31 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def fit(fields: list[str], separator: str, width: int) -> list[str]:
+    """``fields`` joined by ``separator`` into rows of at most ``width`` characters, a
+    field never split between two rows (one wider than a row is cut).
+
+    >>> fit(["episode 12/100", "3s ETA 20s", "1,234 agent-steps/s"], " | ", 32)
+    ['episode 12/100 | 3s ETA 20s', '1,234 agent-steps/s']
+    """
+    rows: list[str] = []
+    for field in fields:
+        if rows and len(rows[-1]) + len(separator) + len(field) <= width:
+            rows[-1] += separator + field
+        else:
+            rows.append(field[:width])
+    return rows
+
+
+def _pairs(shares: str) -> list[str]:
+    """``act 36% world 25% ...`` as ``["act 36%", "world 25%", ...]`` (a line that is not
+    such pairs, whole)."""
+    words = shares.split(" ")
+    if len(words) % 2:
+        return [shares]
+    return [f"{name} {share}" for name, share in zip(words[::2], words[1::2], strict=True)]
+
+
 class Progress:
     """Prints where training stands: two lines for people, or JSON lines for scripts."""
 
@@ -61,7 +87,8 @@ class Progress:
         self.start_steps: int | None = None
         self.start_progress = 0.0
         self.last_print = 0.0
-        self.drawn = False
+        self.drawn = 0
+        """Rows the live display drew last (0: none yet)."""
 
     def __call__(self, trainer: Trainer, episodes: list[Episode]) -> None:
         self.recent.extend(episodes)
@@ -134,10 +161,12 @@ class Progress:
             self.stream.write(json.dumps(self.figures(trainer, now)) + "\n")
         elif self.live:
             width = max(20, shutil.get_terminal_size().columns - 1)
-            first, second = (line[:width] for line in self.lines(trainer, now))
-            back = "\x1b[1A\r" if self.drawn else ""
-            self.stream.write(f"{back}\x1b[2K{first}\n\x1b[2K{second}")
-            self.drawn = True
+            first, second = self.lines(trainer, now)
+            rows = fit(first.split(" | "), " | ", width) + fit(_pairs(second), " ", width)
+            # back to the first row drawn last time, then clear what was there
+            back = f"\x1b[{self.drawn - 1}A\r" if self.drawn > 1 else "\r"
+            self.stream.write(f"{back}\x1b[J" + "\n".join(rows))
+            self.drawn = len(rows)
         else:
             self.stream.write("\n".join(self.lines(trainer, now)) + "\n")
         self.stream.flush()

@@ -94,3 +94,32 @@ def test_run_json_refuses_quiet_and_watch(tiny, tmp_path, capsys):
             main(["run", str(tiny), "--out", str(tmp_path), "--json", flag])
         assert exit.value.code == 2
         assert "--json" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_live_display_wraps_to_an_80_column_terminal_without_cutting_figures(
+    tiny, tmp_path, every_episode, monkeypatch
+):
+    import os
+
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a: os.terminal_size((80, 24)))
+    out = _Terminal()
+    progress = Progress(8, stream=out)
+    progress.interval = 0.0
+    run_training(RunOptions(pack=tiny, episodes=8, out=tmp_path), on_episodes=progress)
+    # each draw: rows, then (before the next clears the screen below it) the way back up
+    draws = out.getvalue().split("\x1b[J")[1:]
+    assert len(draws) >= 3
+    for draw in draws[:-1]:
+        rows, back = re.fullmatch(r"(.*?)((?:\x1b\[\d+A)?\r)", draw, re.S).groups()
+        up = rows.count("\n")
+        assert back == (f"\x1b[{up}A\r" if up else "\r"), (rows, back)
+    last = draws[-1].rstrip("\n").split("\n")
+    assert all(len(row) <= 79 for row in last), last
+    text = " | ".join(last)
+    for figure in ("episode 8/8", "agent-steps/s", "survival", "reward", "eps", "stage", "loss"):
+        assert figure in text, (figure, last)
