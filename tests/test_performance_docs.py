@@ -34,6 +34,10 @@ def test_the_page_shows_the_commands_it_talks_about():
 
 
 def test_the_status_lines_shown_are_the_ones_hamlet_run_prints():
-    first, second = re.search(r"^\$ hamlet run .*\n(.*)\n(.*)$", PAGE, re.M).groups()
-    assert re.match(r"^episode \d+/\d+ \| [\d,]+ agent-steps/s \| [\d.]+ grad-steps/s \| ", first)
+    found = re.search(r"^\$ hamlet run .*\nrun directory: .*\n(.*)\n(.*)$", PAGE, re.M)
+    first, second = found.groups()
+    time = r"[\dhms]+(?: ETA [\dhms]+)?"  # this session's training time, then what is left
+    assert re.match(
+        rf"^episode \d+/\d+ \| {time} \| [\d,]+ agent-steps/s \| [\d.]+ grad-steps/s \| ", first
+    )
     assert [word for word in second.split() if not word.endswith("%")] == list(PHASES)
