@@ -9,7 +9,7 @@ second costs a few small texts per frame.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -81,6 +81,32 @@ class SurvivalChart(Widget):
         )
 
 
+class FittedLine(Static):
+    """A line whose text is drawn for its width (the status line, the training figures):
+    given ``draw(width)``, it draws again whenever its width changes."""
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self._draw: Callable[[int | None], Text] | None = None
+        self._drawn: Text | None = None
+
+    def fit(self, draw: Callable[[int | None], Text]) -> None:
+        """Show ``draw``'s text for the width this line has (any, before it has one)."""
+        self._draw = draw
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._draw is None:
+            return
+        text = self._draw(self.content_size.width or None)
+        if text != self._drawn:  # between steps the status often stays put
+            self._drawn = text
+            self.update(text, layout=False)  # always one line
+
+
 class ViewerApp(PlaybackControls, App[None]):
     """Plays the episodes of a message source; keys pause, step, skip and change speed.
 
@@ -134,6 +160,8 @@ class ViewerApp(PlaybackControls, App[None]):
         self._boxes: dict[str, Widget] = {}
         """What :meth:`_apply_layout` sizes and shows, found once at mount."""
         self._chart = SurvivalChart(id="trend")
+        self._stats_line = FittedLine(id="stats")
+        self._status_line = FittedLine(id="status")
         self._shown: dict[str, Text] = {}
         if title:
             self.title = title
@@ -206,9 +234,9 @@ class ViewerApp(PlaybackControls, App[None]):
         with Vertical(id="trend-panel", classes="panel"):
             yield self._chart
             yield Static(id="trend-caption")
-            yield Static(id="stats")
+            yield self._stats_line
         yield Static(id="info-line")
-        yield Static(id="status")
+        yield self._status_line
         yield Footer()
 
     def on_mount(self) -> None:
@@ -281,7 +309,7 @@ class ViewerApp(PlaybackControls, App[None]):
     def _on_stats(self, message: dict[str, Any]) -> None:
         self._stats = message
         self._evaluations = evaluation_points(message)
-        self._show("stats", stats_text(message))
+        self._stats_line.fit(lambda width: stats_text(message, width=width))
         self._draw_trend()
 
     def _on_end(self, message: dict[str, Any]) -> None:
@@ -373,7 +401,8 @@ class ViewerApp(PlaybackControls, App[None]):
         self._show("trend-caption", caption)
         if self._stats is None:
             training_source = self._world is not None and self._world.source == "training"
-            self._show("stats", stats_text(None, training_source, self._finished))
+            note = stats_text(None, training_source, self._finished)
+            self._stats_line.fit(lambda width: note)
 
     def _draw_status(self) -> None:
         dropped = self._stats["dropped"] if self._stats else {}
@@ -392,4 +421,4 @@ class ViewerApp(PlaybackControls, App[None]):
             retrying=self._retrying,
             notice=self._notice,
         )
-        self._show("status", status_text(status), layout=False)  # always one line
+        self._status_line.fit(lambda width: status_text(status, width))

@@ -6,7 +6,7 @@ the app stays a thin shell around them and tests read the very text on screen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from .model import Episode, Step, World
 
 LABEL_WIDTH = 10
 SEPARATOR = ("  │  ", "grey42")
+NARROW_SEPARATOR = (" │ ", "grey42")
 
 
 def _row(text: Text, label: str, *values: str | tuple[str, str]) -> None:
@@ -114,9 +115,18 @@ def trend_text(
     return text
 
 
-def stats_text(stats: dict[str, Any] | None, training: bool = False, ended: bool = False) -> Text:
+def stats_text(
+    stats: dict[str, Any] | None,
+    training: bool = False,
+    ended: bool = False,
+    width: int | None = None,
+) -> Text:
     """The trainer's latest figures; before any, what to expect: a ``training`` source
-    sends them every few seconds (unless it has ``ended``), a checkpoint or a replay never."""
+    sends them every few seconds (unless it has ``ended``), a checkpoint or a replay never.
+
+    In ``width`` cells the figures keep every digit: ε and the stage go first (the
+    Episode panel shows the watched episode's), then the labels shorten.
+    """
     if stats is None:
         if training and not ended:
             note = "training figures: the first come within seconds"
@@ -125,14 +135,40 @@ def stats_text(stats: dict[str, Any] | None, training: bool = False, ended: bool
         else:
             note = "no training figures from this source"
         return Text(note, "dim", no_wrap=True, overflow="ellipsis")
-    text = Text("training  ", "bold", no_wrap=True, overflow="ellipsis")
-    text.append(f"{stats['episodes']:,} episodes · ")
-    text.append(f"{stats['agent_steps_per_second']:,.0f} agent-steps/s · ")
-    loss = stats["loss"]
-    text.append("loss " + ("–" if loss is None else f"{loss:.4f}") + " · ")
-    recent = stats["recent_survival"]
-    text.append("recent survival " + ("–" if recent is None else f"{recent:.1f}"))
-    text.append(f" · ε {stats['epsilon']:.3f} · stage {stats['stage']}")
+    tiers = [(short, extras) for short in (False, True) for extras in (2, 1, 0)]
+    tiers.append((True, -1))  # last resort: no "training" heading either
+    return _fitted(width, (_stats_line(stats, short, extras) for short, extras in tiers))
+
+
+def _stats_line(stats: dict[str, Any], short: bool, extras: int) -> Text:
+    """The figures with ``short`` labels and ``extras`` of stage and ε (1: the stage;
+    -1: not even the heading)."""
+    heading = "training  " if extras >= 0 else ""
+    text = Text(heading, "bold", no_wrap=True, overflow="ellipsis")
+    rate = stats["agent_steps_per_second"]
+    loss, recent = stats["loss"], stats["recent_survival"]
+    fields = [
+        f"{stats['episodes']:,} {'ep' if short else 'episodes'}",
+        # no rate yet (or none measured over the last window) reads better than 0
+        f"{rate:,.0f} agent-steps/s" if rate else "… agent-steps/s",
+        "loss " + ("–" if loss is None else f"{loss:.4f}"),
+        ("survival " if short else "recent survival ")
+        + ("–" if recent is None else f"{recent:.1f}"),
+    ]
+    if extras == 2:
+        fields.append(f"ε {stats['epsilon']:.3f}")
+    if extras >= 1:
+        fields.append(f"stage {stats['stage']}")
+    return text.append(" · ".join(fields))
+
+
+def _fitted(width: int | None, candidates: Iterable[Text]) -> Text:
+    """The first of ``candidates`` (fullest first) no wider than ``width`` cells; when
+    none fits, the last, which Rich cuts with an ellipsis."""
+    text = Text()
+    for text in candidates:
+        if width is None or text.cell_len <= width:
+            break
     return text
 
 
@@ -159,36 +195,53 @@ class StatusLine:
     """Why the last key did nothing, until the next key."""
 
 
-def viewer_state(status: StatusLine) -> tuple[str, str]:
+def viewer_state(status: StatusLine, short: bool = False) -> tuple[str, str]:
     """The one thing the viewer is doing, as ``(label, style)``: connecting, waiting for
-    the first episode, playing, paused, stream ended, or disconnected (and retrying)."""
+    the first episode, playing, paused, stream ended, or disconnected (and retrying).
+    ``short`` says "ended" for "stream ended", for a narrow terminal."""
     if status.connection == "lost":
         retry = "" if status.finished else ", retrying"
         return f"✖ disconnected{retry}: {status.detail}", "bold red"
     if status.connection == "connecting":
         return ("◌ reconnecting…" if status.retrying else "◌ connecting…"), "yellow"
     reason = f" ({status.end_reason})" if status.end_reason else ""
+    stream_ended = "ended" if short else "stream ended"
     if not status.showing:
         if status.finished:
-            return f"■ stream ended before any episode{reason}", "bold magenta"
+            return f"■ {stream_ended} before any episode{reason}", "bold magenta"
         return "◌ waiting for the first episode…", "yellow"
     if status.finished and status.at_end:
-        return f"■ stream ended{reason}: no more episodes", "bold magenta"
-    ended = f" · stream ended{reason}" if status.finished else ""  # steps are left to play
+        more = "" if short else ": no more episodes"
+        return f"■ stream ended{reason}{more}", "bold magenta"
+    ended = f" · {stream_ended}{reason}" if status.finished else ""  # steps are left to play
     if status.playing:
         return f"▶ playing{ended}", "bold green"
     return f"❚❚ paused{ended}", "bold yellow"
 
 
-def status_text(status: StatusLine) -> Text:
-    """The viewer's state, speed, queue and drops, then why the last key did nothing."""
-    text = Text.assemble(viewer_state(status), no_wrap=True, overflow="ellipsis")
-    text.append(*SEPARATOR).append(f"{status.speed:g} steps/s")
-    text.append(*SEPARATOR).append(f"{status.queued} queued")
+def status_text(status: StatusLine, width: int | None = None) -> Text:
+    """The viewer's state, speed, queue and drops, then why the last key did nothing.
+
+    In ``width`` cells the figures keep every digit: the split of the drops goes first,
+    then the separators narrow, then the state shortens.
+    """
+    tiers = [
+        (SEPARATOR, True, False),
+        (SEPARATOR, False, False),
+        (NARROW_SEPARATOR, False, False),
+        (NARROW_SEPARATOR, False, True),
+    ]
+    return _fitted(width, (_status_line(status, *tier) for tier in tiers))
+
+
+def _status_line(status: StatusLine, separator: tuple[str, str], split: bool, short: bool) -> Text:
+    text = Text.assemble(viewer_state(status, short), no_wrap=True, overflow="ellipsis")
+    text.append(*separator).append(f"{status.speed:g} steps/s")
+    text.append(*separator).append(f"{status.queued:,} queued")
     dropped = status.stream_dropped + status.skipped
-    text.append(*SEPARATOR).append(f"dropped {dropped}", "bold red" if dropped else "")
-    if dropped:
-        text.append(f" (stream {status.stream_dropped}, skipped {status.skipped})", "dim")
+    text.append(*separator).append(f"dropped {dropped:,}", "bold red" if dropped else "")
+    if dropped and split:
+        text.append(f" (stream {status.stream_dropped:,}, skipped {status.skipped:,})", "dim")
     if status.notice:
-        text.append(*SEPARATOR).append(status.notice, "bold yellow")
+        text.append(*separator).append(status.notice, "bold yellow")
     return text

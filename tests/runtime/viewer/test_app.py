@@ -307,3 +307,49 @@ def test_a_training_source_promises_its_figures_a_replay_does_not(drive, message
         assert shown(app, "stats") == "no training figures from this source"
 
     drive(app, scenario_replay)
+
+
+def on_screen(app, widget_id):
+    """The line a one-line widget draws inside its padding, cut to the width it has, as
+    the terminal shows it (not the text it was given, which may be longer)."""
+    return app.query_one(f"#{widget_id}").render_line(0).text
+
+
+def test_large_figures_keep_every_digit_in_80_by_24(drive, make_messages):
+    """A long training run in a default terminal: the training figures and the status
+    line shorten their labels rather than lose a number off the right edge."""
+    messages = make_messages(episodes=1_235, end=True)
+    stats = make_messages(episodes=0, stats=True)[-1]
+    stats.update(episodes=12_345, agent_steps_per_second=123_456.0, loss=0.0045)
+    stats.update(recent_survival=487.3, dropped={"queue": 50, "viewer": 6})
+    messages.insert(-1, stats)
+    app = viewer(messages, live=False)
+
+    async def scenario(pilot):
+        assert app.queued == 1_234
+        figures = on_screen(app, "stats")
+        for figure in ("12,345 ep", "123,456 agent-steps/s", "loss 0.0045", "487.3"):
+            assert figure in figures, figures
+        status = on_screen(app, "status")
+        assert status.startswith("❚❚ paused · stream ended (completed)"), status
+        for figure in ("10 steps/s", "1,234 queued", "dropped 56"):
+            assert figure in status, status
+        assert not [line for line in (figures, status) if line.endswith("…")]
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_the_figures_fit_again_when_the_terminal_narrows(drive, make_messages):
+    messages = make_messages(episodes=5, stats=True, end=True)
+    messages[-2].update(episodes=12_345, agent_steps_per_second=123_456.0)
+    app = viewer(messages)
+
+    async def scenario(pilot):
+        assert "12,345 episodes" in on_screen(app, "stats")  # room for the long labels
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        figures = on_screen(app, "stats")
+        assert "12,345 ep ·" in figures and "recent survival" not in figures
+        assert "123,456 agent-steps/s" in figures and "87.5" in figures
+
+    drive(app, scenario, size=(160, 50))

@@ -7,7 +7,13 @@ import dataclasses
 import pytest
 
 from hamlet.runtime.viewer.model import Episode, World
-from hamlet.runtime.viewer.panels import StatusLine, info_text, stats_text, status_text
+from hamlet.runtime.viewer.panels import (
+    StatusLine,
+    info_text,
+    stats_text,
+    status_text,
+    viewer_state,
+)
 from hamlet.runtime.viewer.render import (
     AGENT,
     BAR_WIDTH,
@@ -177,3 +183,86 @@ def test_the_status_line_tells_the_one_state_the_viewer_is_in(changes, label):
 def test_a_notice_says_why_a_key_did_nothing():
     status = StatusLine("connected", "", True, 10.0, 0, 0, 0, False, showing=True, notice="n: x")
     assert status_text(status).plain.endswith("│  n: x")
+
+
+BIG_STATS = {
+    "episodes": 12_345,
+    "agent_steps_per_second": 123_456.0,
+    "loss": 0.0045,
+    "recent_survival": 487.3,
+    "epsilon": 0.05,
+    "stage": 5,
+}
+BIG_FIGURES = ["12,345", "123,456", "0.0045", "487.3"]
+NARROW = [78, 76]
+"""The widths an 80-column terminal leaves: the status line and the collapsed chart's
+figures (padding 1 each side), the drawn chart's figures (its border too)."""
+
+
+@pytest.mark.parametrize("width", NARROW)
+def test_training_figures_keep_every_digit_in_80_columns(width):
+    text = stats_text(BIG_STATS, width=width)
+    assert text.cell_len <= width, text.plain
+    assert text.plain.startswith("training  ")
+    assert [figure for figure in BIG_FIGURES if figure not in text.plain] == []
+
+
+def test_training_figures_shorten_only_when_they_must():
+    full = stats_text(BIG_STATS).plain
+    assert "12,345 episodes" in full and "recent survival 487.3" in full
+    assert "ε 0.050 · stage 5" in full
+    assert stats_text(BIG_STATS, width=len(full)).plain == full
+    # ε goes before the stage, and both before a label shortens
+    no_epsilon = stats_text(BIG_STATS, width=len(full) - 1).plain
+    assert "ε" not in no_epsilon and "stage 5" in no_epsilon and "episodes" in no_epsilon
+
+
+def test_no_rate_before_the_first_measured_window():
+    text = stats_text({**BIG_STATS, "agent_steps_per_second": 0.0}).plain
+    assert "… agent-steps/s" in text and "0 agent-steps/s" not in text
+    assert "12,345 episodes" in text
+
+
+BUSY = StatusLine(
+    "closed", "", True, 1000.0, 1_234, 50, 6, True, end_reason="interrupted", showing=True
+)
+"""A status line with every field at its widest: a long state and large figures."""
+
+
+@pytest.mark.parametrize("width", NARROW)
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"playing": False},
+        {"playing": False, "end_reason": "completed", "speed": 10.0},
+        {"playing": False, "speed": 0.5},
+        {"at_end": True, "queued": 0},
+        {"finished": False, "end_reason": None},
+    ],
+    ids=["playing", "paused", "paused-completed", "slow", "at-end", "live"],
+)
+def test_the_status_line_keeps_every_digit_in_80_columns(width, changes):
+    status = dataclasses.replace(BUSY, **changes)
+    text = status_text(status, width=width)
+    assert text.cell_len <= width, text.plain
+    label = viewer_state(status)[0].split(" ·")[0].split(":")[0]
+    assert text.plain.startswith(label)
+    figures = [f"{status.speed:g} steps/s", f"{status.queued:,} queued", "dropped 56"]
+    assert [figure for figure in figures if figure not in text.plain] == []
+
+
+def test_the_status_line_shortens_only_when_it_must():
+    full = status_text(BUSY).plain
+    assert full == (
+        "▶ playing · stream ended (interrupted)  │  1000 steps/s  │  1,234 queued"
+        "  │  dropped 56 (stream 50, skipped 6)"
+    )
+    assert status_text(BUSY, width=len(full)).plain == full
+    # the split of the drops goes first, then the separators narrow, then the state
+    assert status_text(BUSY, width=len(full) - 1).plain.endswith("  │  dropped 56")
+    narrow = "▶ playing · stream ended (interrupted) │ 1000 steps/s │ 1,234 queued │ dropped 56"
+    assert status_text(BUSY, width=len(narrow)).plain == narrow
+    assert status_text(BUSY, width=len(narrow) - 1).plain == (
+        "▶ playing · ended (interrupted) │ 1000 steps/s │ 1,234 queued │ dropped 56"
+    )
