@@ -9,7 +9,7 @@ second costs a few small texts per frame.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -22,7 +22,6 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
-from .chart import survival_chart
 from .controls import PlaybackControls
 from .layout import Layout, plan_layout
 from .model import Episode, World, evaluation_points
@@ -36,6 +35,7 @@ from .panels import (
 )
 from .playback import Playback, clamp_speed
 from .render import grid_text, legend_text, meters_text, q_text
+from .widgets import FittedLine, SurvivalChart
 
 TREND_LENGTH = 400  # episodes the survival chart keeps: one a column, wider than any screen
 CONNECTION_STATES = ("connecting", "connected", "lost", "closed")
@@ -58,53 +58,6 @@ PLACEHOLDER = World(
 )
 """The world laid out for until the source says which it is: the size of most packs'."""
 LAID_OUT = ("body", "town", "middle", "legend", "info", "info-line", "trend-panel")
-
-
-class SurvivalChart(Widget):
-    """The survival chart, drawn to whatever size the layout gives it."""
-
-    def __init__(self, *, id: str) -> None:
-        super().__init__(id=id)
-        self.training: list[tuple[int, int]] = []
-        self.evaluations: list[tuple[int, float]] = []
-        self.cap = 1
-
-    def show(
-        self, training: list[tuple[int, int]], evaluations: list[tuple[int, float]], cap: int
-    ) -> None:
-        self.training, self.evaluations, self.cap = training, evaluations, cap
-        self.refresh()
-
-    def render(self) -> Text:
-        return survival_chart(
-            self.training, self.evaluations, self.cap, self.size.width, self.size.height
-        )
-
-
-class FittedLine(Static):
-    """A line whose text is drawn for its width (the status line, the training figures):
-    given ``draw(width)``, it draws again whenever its width changes."""
-
-    def __init__(self, *, id: str) -> None:
-        super().__init__(id=id)
-        self._draw: Callable[[int | None], Text] | None = None
-        self._drawn: Text | None = None
-
-    def fit(self, draw: Callable[[int | None], Text]) -> None:
-        """Show ``draw``'s text for the width this line has (any, before it has one)."""
-        self._draw = draw
-        self._redraw()
-
-    def on_resize(self) -> None:
-        self._redraw()
-
-    def _redraw(self) -> None:
-        if self._draw is None:
-            return
-        text = self._draw(self.content_size.width or None)
-        if text != self._drawn:  # between steps the status often stays put
-            self._drawn = text
-            self.update(text, layout=False)  # always one line
 
 
 class ViewerApp(PlaybackControls, App[None]):
