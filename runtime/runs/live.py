@@ -51,6 +51,7 @@ class Live:
         self.survival: deque[int] = deque(maxlen=100)
         self.evaluations: deque[dict[str, float]] = deque(maxlen=EVALUATIONS_SHOWN)
         self.last_stats = (time.perf_counter(), trainer.env_steps)
+        self.rate = 0.0  # agent-steps/s over the last whole window; 0 until one has passed
         if stream is not None:
             hello = hello_message(
                 trainer.world, source="training", pack=pack, run_dir=str(run_dir), seed=seed,
@@ -84,19 +85,22 @@ class Live:
             self._stats(now=True)  # news: the viewers need not wait for the next second
 
     def _stats(self, now: bool = False) -> None:
-        """Publish the training figures, at most once a second unless ``now``."""
+        """Publish the training figures, at most once a second unless ``now``. The rate is
+        measured over windows of a second at least: one published ``now``, moments after
+        the last, keeps the last window's rate (a short window would read 0, or noise)."""
         trainer, (since, steps) = self.trainer, self.last_stats
         clock = time.perf_counter()
-        if clock - since < 1.0 and not now:
+        if clock - since >= 1.0:
+            self.rate = (trainer.env_steps - steps) * trainer.num_agents / (clock - since)
+            self.last_stats = (clock, trainer.env_steps)
+        elif not now:
             return
-        self.last_stats = (clock, trainer.env_steps)
         assert self.stream is not None
         self.stream.publish_stats({
             "episodes": trainer.episodes_done,
             "env_steps": trainer.env_steps,
             "agent_steps": trainer.env_steps * trainer.num_agents,
-            "agent_steps_per_second": (trainer.env_steps - steps) * trainer.num_agents
-            / max(clock - since, 1e-9),
+            "agent_steps_per_second": self.rate,
             "epsilon": trainer.epsilon.value,
             "stage": trainer.curriculum.stage,
             "loss": trainer.last_stats.get("loss"),
