@@ -19,7 +19,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 from hamlet.schemas import enclosing_pack, load_pack, observation_layout, options
-from hamlet.schemas.errors import Diagnostic, HamletError, SpecError, StorageError, render
+from hamlet.schemas.errors import (
+    Diagnostic,
+    HamletError,
+    SpecError,
+    StorageError,
+    UsageError,
+    render,
+)
 from hamlet.schemas.layout import ObservationLayout
 from hamlet.schemas.override import COMMAND_LINE, Override, command_line_source, parse_overrides
 from hamlet.schemas.source import format_path
@@ -211,7 +218,7 @@ def _check_flags_size(source: BrainSource, args: argparse.Namespace) -> None:
     overrun = over_limit(parts, args.max_memory)
     if overrun is not None:
         flag = format_path(overrun.path)
-        raise SpecError(
+        raise UsageError(  # the flags' values cannot work: exit 2, as hamlet run --agents
             Diagnostic(
                 "E134",
                 overrun.message,

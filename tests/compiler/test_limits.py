@@ -314,7 +314,7 @@ def test_hamletc_refuses_a_max_memory_that_cannot_work(value, capsys):
 )
 def test_hamletc_refuses_a_huge_observation_from_its_flags(flags, place, capsys):
     code, _, err = run_hamletc(capsys, "check", "simple_q", *flags)
-    assert code == 1
+    assert code == 2  # the flags' values cannot work: a usage error, as `hamlet run --agents`
     assert "error[E134]" in err and place in err
 
 
@@ -337,9 +337,9 @@ def test_hamletc_check_refuses_a_billion_actions_without_allocating_them(tmp_pat
     )
     hamletc = Path(sys.executable).parent / "hamletc"
     env = {**os.environ, "NO_COLOR": "1"}
-    for argv in (
-        [str(path)],
-        ["simple_q", "--obs", "meters=8", "--actions", "1000000000"],
+    for argv, status in (
+        ([str(path)], 1),  # the brain's file
+        (["simple_q", "--obs", "meters=8", "--actions", "1000000000"], 2),  # the flags
     ):
         result = subprocess.run(
             [str(hamletc), "check", *argv],
@@ -349,6 +349,6 @@ def test_hamletc_check_refuses_a_billion_actions_without_allocating_them(tmp_pat
             preexec_fn=_limited_memory,
             timeout=60,
         )
-        assert result.returncode == 1, result.stderr
+        assert result.returncode == status, result.stderr
         assert "error[E134]" in result.stderr
         assert "Traceback" not in result.stderr
