@@ -37,8 +37,8 @@ from typing import Any
 
 from .errors import Diagnostic, HamletError, SpecError, UsageError
 from .override_keys import FILES, KeyProblem, locate, walk
-from .override_syntax import COMMAND_LINE, FLAG, at, grid_spans, key_parts, read_value, shown, split
-from .source import PathKey, Position, format_path
+from .override_syntax import COMMAND_LINE, FLAG, at, grid_spans, key_parts, read_value, split
+from .source import PathKey, Position, format_path, shown
 
 
 @dataclass(frozen=True)

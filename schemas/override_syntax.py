@@ -13,7 +13,7 @@ from typing import Any
 from .errors import Diagnostic, SpecError, UsageError
 from .override_keys import Part
 from .scalars import scalar_problems
-from .source import PathKey, parse_yaml
+from .source import PathKey, parse_yaml, shown
 
 COMMAND_LINE = "<command line>"
 """The ``file`` of every diagnostic about a ``--set``."""
@@ -42,11 +42,6 @@ def at(index: int, column: int, path: str, code: str, message: str, hint: str | 
         column=len(FLAG) + column + 1,
         path=path,
     )
-
-
-def shown(text: str) -> str:
-    """``text`` as it can be printed: a non-printable character as its escape."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 # --- the key --------------------------------------------------------------------------

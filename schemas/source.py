@@ -81,6 +81,11 @@ class YamlDocument:
         )
 
 
+def shown(text: str) -> str:
+    """``text`` as it can be printed: a non-printable character as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def format_path(path: Sequence[str | int]) -> str:
     """``('network', 'mlp', 'hidden', 0)`` -> ``network.mlp.hidden[0]``; a key that is
     not printable is quoted: ``network["head\\n"]``."""
@@ -89,7 +94,7 @@ def format_path(path: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif not str(part).isprintable():
-            out += f"[{json.dumps(part)}]"
+            out += f"[{shown(json.dumps(part, ensure_ascii=False))}]"
         else:
             out += f".{part}" if out else str(part)
     return out

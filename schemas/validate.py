@@ -24,7 +24,7 @@ from jsonschema.validators import extend
 from .errors import Diagnostic, SpecError, did_you_mean, suggestion
 from .examples import example_value
 from .scalars import scalar_problems
-from .source import YamlDocument, _yaml_type
+from .source import YamlDocument, _yaml_type, shown
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -321,9 +321,14 @@ def _article(word: str) -> str:
 
 
 def _show(value: Any) -> str:
+    """A found value as a message quotes it: ``"三"`` as written, what cannot be printed
+    (a right-to-left mark, say) as its escape."""
     if value is None:
         return ""
-    text = json.dumps(value) if not isinstance(value, dict | list) else _yaml_type(value)
+    if isinstance(value, dict | list):
+        text = _yaml_type(value)
+    else:
+        text = shown(json.dumps(value, ensure_ascii=False))
     return text if len(text) <= 40 else text[:37] + "..."
 
 

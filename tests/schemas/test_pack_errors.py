@@ -74,6 +74,19 @@ def test_wrong_type_says_what_to_write(tmp_path: Path) -> None:
     assert "number of cells on each side of the square grid" in error.hint.lower()
 
 
+@pytest.mark.parametrize(
+    ("written", "quoted"),
+    [
+        ("三", '"三"'),  # as written, not as its escape "\\u4e09"
+        ('"a\\u202eb"', '"a\\u202eb"'),  # a right-to-left mark would reorder the line: escaped
+    ],
+)
+def test_a_wrong_value_is_quoted_as_written(tmp_path: Path, written: str, quoted: str) -> None:
+    pack = edited_pack(tmp_path, "training.yaml", "  grid_size: 8", f"  grid_size: {written}")
+    error = only_error(pack)
+    assert error.message == f"expected an integer, found string {quoted}"
+
+
 def test_out_of_range_value_gives_the_bound(tmp_path: Path) -> None:
     old = "      required_ticks: 6"
     pack = edited_pack(tmp_path, "affordances.yaml", old, "      required_ticks: 0")
