@@ -114,6 +114,7 @@ class ViewerApp(PlaybackControls, App[None]):
         """What :meth:`_apply_layout` sizes and shows, found once at mount."""
         self._chart = SurvivalChart(id="trend")
         self._stats_line = FittedLine(id="stats")
+        self._caption = FittedLine(id="trend-caption")
         self._status_line = FittedLine(id="status")
         self._shown: dict[str, Text] = {}
         if title:
@@ -186,7 +187,7 @@ class ViewerApp(PlaybackControls, App[None]):
             yield Static(id="info", classes="panel")
         with Vertical(id="trend-panel", classes="panel"):
             yield self._chart
-            yield Static(id="trend-caption")
+            yield self._caption
             yield self._stats_line
         yield Static(id="info-line")
         yield self._status_line
@@ -243,7 +244,7 @@ class ViewerApp(PlaybackControls, App[None]):
     def _on_hello(self, message: dict[str, Any]) -> None:
         world = World.from_hello(message)
         self._set_world(world)
-        self.sub_title = " · ".join(filter(None, (world.source, world.pack)))
+        self._name_source()
         if self._connection == "connecting":
             self._connection = "connected"
         self._drawn_episode = None
@@ -268,7 +269,18 @@ class ViewerApp(PlaybackControls, App[None]):
     def _on_end(self, message: dict[str, Any]) -> None:
         self._finished = True
         self._end_reason = str(message.get("reason", "")) or None
+        self._name_source()
         self._draw_trend()
+
+    def _name_source(self) -> None:
+        """The header's second part: what is shown (``training``, ``replay``, ...) and in
+        which pack; a training that has ended is no longer called ``training``."""
+        if self._world is None:
+            return
+        source = self._world.source
+        if source == "training" and self._finished:
+            source = "training ended"
+        self.sub_title = " · ".join(filter(None, (source, self._world.pack)))
 
     def _on_connection(self, message: dict[str, Any]) -> None:
         state = str(message.get("state", ""))
@@ -350,8 +362,8 @@ class ViewerApp(PlaybackControls, App[None]):
         training = list(self._survivals)
         self._chart.show(training, self._evaluations, max_steps)
         evaluation = self._evaluations[-1] if self._evaluations else None
-        caption = trend_text([s for _, s in training], max_steps, evaluation)
-        self._show("trend-caption", caption)
+        survivals = [s for _, s in training]
+        self._caption.fit(lambda width: trend_text(survivals, max_steps, evaluation, width))
         if self._stats is None:
             training_source = self._world is not None and self._world.source == "training"
             note = stats_text(None, training_source, self._finished)

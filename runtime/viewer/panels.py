@@ -98,19 +98,34 @@ def trend_text(
     survivals: Sequence[int],
     max_steps: int | None,
     evaluation: tuple[int, float] | None = None,
+    width: int | None = None,
 ) -> Text:
     """The chart's caption: what its marks are, the latest and best survival, and the
-    latest greedy evaluation (collapsed to this line, it is the whole chart)."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+    latest greedy evaluation (collapsed to this line, it is the whole chart). In
+    ``width`` cells the figures stay whole: the labels and gaps shorten first."""
     if not survivals:
-        return text.append("survival: waiting for the first episode", "dim")
-    text.append("█", "green").append(" survival", "dim")
-    text.append("  latest ").append(str(survivals[-1]), "bold")
-    text.append("  best ").append(str(max(survivals)), "bold")
+        note = "survival: waiting for the first episode"
+        return Text(note, "dim", no_wrap=True, overflow="ellipsis")
+    lines = (_trend_line(survivals, max_steps, evaluation, short) for short in (False, True))
+    return _fitted(width, lines)
+
+
+def _trend_line(
+    survivals: Sequence[int],
+    max_steps: int | None,
+    evaluation: tuple[int, float] | None,
+    short: bool,
+) -> Text:
+    gap = " " if short else "  "
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("█", "green").append("" if short else " survival", "dim")
+    text.append(f"{gap}latest ").append(str(survivals[-1]), "bold")
+    text.append(f"{gap}best ").append(str(max(survivals)), "bold")
     if max_steps:
-        text.append(f" of {max_steps}", "dim")
+        text.append(f"/{max_steps}" if short else f" of {max_steps}", "dim")
     if evaluation is not None:
-        text.append("   ◆", "bold bright_magenta").append(" greedy eval", "dim")
+        text.append(f"{gap} ◆", "bold bright_magenta")
+        text.append(" eval" if short else " greedy eval", "dim")
         text.append(f" {evaluation[1]:.1f}", "bold").append(f" (ep {evaluation[0]})", "dim")
     return text
 

@@ -182,7 +182,7 @@ def watch_checkpoint(
         checkpoint_source(player, episodes, wanted=wanted),
         speed=speed,
         live=False,
-        title=f"{Path(path).name} in {world_pack.name}",
+        title=Path(path).name,  # the header's second part names the pack
     )
     freeze_long_lived_objects()
     app.run()

@@ -253,6 +253,17 @@ def test_the_end_of_the_source_shows(drive, messages):
         assert app.finished and app.queued == 0
         # steps of the last episode are still to play: paused, and the stream is over
         assert shown(app, "status").startswith("❚❚ paused · stream ended (interrupted)")
+        assert app.sub_title == "training ended · L1_full_observability"  # not "training"
+
+    drive(app, scenario)
+
+
+def test_a_replay_that_ends_keeps_its_name(drive, messages):
+    hello = {**messages[0], "source": "replay"}
+    app = viewer([hello, *messages[1:], {"type": "end", "reason": "completed"}])
+
+    async def scenario(pilot):
+        assert app.finished and app.sub_title == "replay · L1_full_observability"
 
     drive(app, scenario)
 

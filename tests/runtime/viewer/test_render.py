@@ -12,6 +12,7 @@ from hamlet.runtime.viewer.panels import (
     info_text,
     stats_text,
     status_text,
+    trend_text,
     viewer_state,
 )
 from hamlet.runtime.viewer.render import (
@@ -221,6 +222,17 @@ def test_no_rate_before_the_first_measured_window():
     text = stats_text({**BIG_STATS, "agent_steps_per_second": 0.0}).plain
     assert "… agent-steps/s" in text and "0 agent-steps/s" not in text
     assert "12,345 episodes" in text
+
+
+@pytest.mark.parametrize("width", NARROW)
+def test_the_charts_caption_keeps_every_figure_in_80_columns(width):
+    # a long pack's episodes (10,000 steps) and a long run's evaluation: 82 cells in full
+    text = trend_text([10_000, 9_999], 10_000, (1_234_567, 9_876.5), width=width)
+    assert text.cell_len <= width, text.plain
+    assert [f for f in ("9999", "10000/10000", "9876.5", "1234567") if f not in text.plain] == []
+    full = trend_text([12, 500], 500, (40, 312.4)).plain  # room: the full labels
+    assert full == "█ survival  latest 500  best 500 of 500   ◆ greedy eval 312.4 (ep 40)"
+    assert trend_text([12, 500], 500, (40, 312.4), width=width).plain == full
 
 
 BUSY = StatusLine(

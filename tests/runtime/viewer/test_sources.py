@@ -205,3 +205,25 @@ def test_watch_refuses_a_url_it_could_never_connect_to(
     assert main(["watch", url, *(["--web"] if web else [])]) == 2
     err = capsys.readouterr().err
     assert "error[E300]: URL " in err and hint in err
+
+
+def test_watch_checkpoint_names_the_model_and_the_pack_once_in_80_columns(
+    recorded_run, monkeypatch
+):
+    # The title once repeated the pack the header's second part names ("model_ep6.pt in
+    # L0_5... — checkpoint · L0_5..."), and 80 columns cut it.
+    headers = []
+
+    def run_until_an_episode(app: ViewerApp) -> None:
+        async def main():
+            async with app.run_test(size=(80, 24)) as pilot:
+                while app.episode is None:
+                    await pilot.pause(0.01)
+                headers.append((app.title, app.sub_title))
+
+        asyncio.run(main())
+
+    monkeypatch.setattr(ViewerApp, "run", run_until_an_episode)
+    model = sorted((recorded_run.run_dir / "checkpoints").glob("model_ep*.pt"))[-1]
+    assert main(["watch", "--checkpoint", str(model), "--episodes", "1"]) == 0
+    assert headers == [(model.name, "checkpoint · tiny_L0_5_dual_resource")]
