@@ -152,7 +152,7 @@ def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
     except SpecError:
         raise
     except MarkedYAMLError as exc:
-        raise SpecError(_marked(exc, file, "E100", _syntax_message(exc))) from None
+        raise SpecError(_marked(exc, file, "E100", _syntax_message(exc), text)) from None
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise SpecError(
             Diagnostic("E100", f"invalid YAML: {exc}", hint="fix the YAML syntax", file=file)
@@ -378,16 +378,43 @@ def _yaml_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _marked(exc: MarkedYAMLError, file: str, code: str, message: str) -> Diagnostic:
+def _marked(
+    exc: MarkedYAMLError, file: str, code: str, message: str, text: str | None = None
+) -> Diagnostic:
+    """The diagnostic of a syntax error, placed where the parser stopped. Where that is
+    past the last line of ``text`` (nothing there to show), it is placed where the
+    bracket, brace or quote left open begins, or else at the end of the last line."""
     mark = exc.problem_mark or exc.context_mark
+    hint = "fix the YAML syntax near this place (indentation, brackets, quotes, `key: value`)"
+    if mark is not None and text is not None and mark.line >= len(text.splitlines()):
+        context = exc.context or ""
+        if exc.context_mark is not None and any(o in context for o in _OPENERS):
+            mark = exc.context_mark
+            message += ", which the file ends without closing"
+            hint = "close the bracket, brace or quote that begins here"
+        else:
+            lines = text.rstrip().splitlines() or [""]
+            mark = _Mark(len(lines) - 1, len(lines[-1]))
+            message += " at the end of the file"
     return Diagnostic(
         code,
         message,
-        hint="fix the YAML syntax near this place (indentation, brackets, quotes, `key: value`)",
+        hint=hint,
         file=file,
         line=(mark.line + 1) if mark else None,
         column=(mark.column + 1) if mark else None,
     )
+
+
+_OPENERS = ("flow sequence", "flow mapping", "quoted scalar")
+"""What the parser was reading when a file ends too soon, in its words, that begins
+with a bracket, a brace or a quote."""
+
+
+@dataclass(frozen=True)
+class _Mark:
+    line: int
+    column: int
 
 
 def _syntax_message(exc: MarkedYAMLError) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from hamlet.configs import pack_dir
 from hamlet.schemas import SpecError, load_pack
-from hamlet.schemas.errors import Diagnostic
+from hamlet.schemas.errors import Diagnostic, render
 
 
 def copied_pack(tmp_path: Path, pack: str = "L1_full_observability") -> Path:
@@ -220,6 +220,27 @@ def test_yaml_syntax_error_is_placed(tmp_path: Path) -> None:
     assert error.code == "E100" and Path(error.file).name == "cascades.yaml"
     assert error.line is not None and error.line >= line_of(pack, "cascades.yaml", "category_order")
     assert "fix the YAML syntax" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("last", "caret", "said"),
+    [
+        ("extra: [1, 2", "       ^^^^^", "which the file ends without closing"),
+        ('extra: "open', "       ^^^^^", "which the file ends without closing"),
+        ("extra: [", "        ^", "at the end of the file"),
+    ],
+)
+def test_a_yaml_error_at_the_end_of_a_file_shows_where(tmp_path, last, caret, said) -> None:
+    # The parser stops past the last line, where there is nothing to show: the error
+    # once came with no snippet. It points at what was left open, or the last line.
+    pack = copied_pack(tmp_path)
+    path = pack / "training.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + last + "\n\n", encoding="utf-8")
+    error = only_error(pack)
+    assert (error.code, error.line) == ("E100", line_of(pack, "training.yaml", last))
+    assert said in error.message
+    shown = render(error, color=False).splitlines()
+    assert shown[-3].endswith(f"{error.line} | {last}") and shown[-2].endswith(f" | {caret}")
 
 
 def test_missing_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
