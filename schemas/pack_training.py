@@ -190,7 +190,7 @@ class Run(ConfigModel):
     """Agents acting at once (what ``hamlet run`` uses without ``--agents``)."""
     seed: int = 0
     """Seed of every random choice; the same seed gives the same run."""
-    checkpoint_every: int = 100
+    checkpoint_every: int = 1000
     """Episodes between two checkpoints."""
     keep_checkpoints: int = 5
     """Most recent checkpoints kept on disk (0 keeps all)."""
