@@ -124,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub.add_argument("--out", default="runs", help="where run directories go (default: runs)")
     sub.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
-    sub.add_argument("--checkpoint-every", type=options.positive_int, metavar="K", help="episodes")
+    sub.add_argument(
+        "--checkpoint-every", type=options.positive_int, metavar="K",
+        help="save a checkpoint every K episodes, over all agents (default: the pack's "
+        "run.checkpoint_every, 1000 in the shipped packs); the run also saves when it ends",
+    )  # fmt: skip
     sub.add_argument(
         "--minutes", type=options.minutes,
         help="stop once the run has trained this long, in minutes over all its sessions",

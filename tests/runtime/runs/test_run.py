@@ -78,6 +78,30 @@ def test_a_different_seed_gives_a_different_run(tiny, tmp_path):
     assert [r["reward"] for r in _rows(a.run_dir)] != [r["reward"] for r in _rows(b.run_dir)]
 
 
+@pytest.mark.parametrize("learner", ["inline", "process"])
+def test_what_is_learned_does_not_depend_on_how_often_checkpoints_are_taken(
+    tiny, tmp_path, learner
+):
+    # The packs' cadence went from 100 episodes to 1000 for speed: sound only if saving
+    # (which waits for the gradient step in progress) leaves the training as it was.
+    runs = []
+    for every in (1, 1000):
+        options = RunOptions(
+            pack=tiny, episodes=12, agents=2, learner=learner, checkpoint_every=every,
+            out=tmp_path / str(every),
+        )  # fmt: skip
+        runs.append(run_training(options))
+    assert len(list((runs[0].run_dir / "checkpoints").glob("checkpoint_*"))) > 1
+    assert len(list((runs[1].run_dir / "checkpoints").glob("checkpoint_*"))) == 1  # the final
+    assert _rows(runs[0].run_dir) == _rows(runs[1].run_dir)
+    a, b = (sorted((r.run_dir / "checkpoints").glob("model_*"))[-1] for r in runs)
+    for x, y in zip(
+        HamletModel.load(a).module.parameters(), HamletModel.load(b).module.parameters(),
+        strict=True,
+    ):  # fmt: skip
+        assert torch.equal(x, y)
+
+
 def test_run_directory_layout_and_checkpoint_rotation(tiny, tmp_path):
     result = run_training(
         RunOptions(pack=tiny, episodes=14, out=tmp_path / "runs", checkpoint_every=2, agents=2)
