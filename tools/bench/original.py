@@ -26,9 +26,12 @@ the calls of each loop's one-step function (``VectorizedPopulation.step_populati
 sampling, ``Trainer._learn``), with their times. The rate is agent-steps per second over
 ``--seconds``, from ``--warmup`` seconds after the first gradient step: start-up, and the
 replay filling before learning starts, stay out of it (the original's recurrent replay
-waits for 16 finished episodes). Gradient steps per second are printed beside it: how much
-learning each system does in that time. The original's 1-agent rate with 1 thread is the
-speed issue's reference; each ratio is ours over it, of the medians and per round.
+waits for 16 finished episodes). Ours trains for the pack's episodes times ``agents //
+run.agents`` (its default count), so 64 agents do not end the run inside the window
+and explore per agent as the pack's own run does. Gradient steps per second are printed
+beside it: how much learning each system does in that time. The original's 1-agent rate
+with 1 thread is the speed issue's reference; each ratio is ours over it, of the medians
+and per round.
 
 The original's L2 training.yaml cannot run as shipped: it lacks six required training keys
 (townlet-facts §6.5). The child adds the values the facts give as intended (train every 4
@@ -64,7 +67,9 @@ def counted(function, calls):
 def over():
     return bool(learns) and time.perf_counter() >= learns[0] + warmup + seconds
 def rates(agents):
-    inside = [t for t in steps if t >= learns[0] + warmup]
+    inside = [t for t in steps if t >= learns[0] + warmup] if learns else []
+    if len(inside) < 2:
+        sys.exit("the run ended before its timed window: no rate to give")
     span = inside[-1] - inside[0]
     grads = sum(inside[0] <= t <= inside[-1] for t in learns)
     return json.dumps({"rate": (len(inside) - 1) * agents / span, "grads": grads / span})
@@ -118,9 +123,16 @@ Trainer._learn = counted(Trainer._learn, learns)  # (begins a gradient step, whe
 def stop(trainer, episodes):
     if over():
         raise KeyboardInterrupt
+from hamlet.configs import pack_dir
+from hamlet.schemas import load_pack
+# The pack's budget is for its own agent count: more agents use it up sooner (64 agents
+# ended L1's 5000 episodes inside the timed window). Each agent gets its share of it, so
+# that exploration decays per agent as in a run of the pack's own size.
+agents, run = int(sys.argv[6]), load_pack(pack_dir(sys.argv[5])).training.run
+episodes = run.max_episodes * max(1, agents // run.agents)
 with tempfile.TemporaryDirectory() as folder:
-    options = RunOptions(pack=sys.argv[5], agents=int(sys.argv[6]), out=folder,
-                         learner=sys.argv[7])
+    options = RunOptions(pack=sys.argv[5], agents=agents, out=folder, learner=sys.argv[7],
+                         episodes=episodes)
     run_training(options, stop)
 print(rates(int(sys.argv[6])))
 """
