@@ -115,6 +115,7 @@ class ViewerApp(PlaybackControls, App[None]):
         self._chart = SurvivalChart(id="trend")
         self._stats_line = FittedLine(id="stats")
         self._caption = FittedLine(id="trend-caption")
+        self._info_line = FittedLine(id="info-line")
         self._status_line = FittedLine(id="status")
         self._shown: dict[str, Text] = {}
         if title:
@@ -189,7 +190,7 @@ class ViewerApp(PlaybackControls, App[None]):
             yield self._chart
             yield self._caption
             yield self._stats_line
-        yield Static(id="info-line")
+        yield self._info_line
         yield self._status_line
         yield Footer()
 
@@ -347,7 +348,7 @@ class ViewerApp(PlaybackControls, App[None]):
         if self._layout is None or self._layout.info_panel:
             self._show("info", info_text(world, episode, step), layout=layout)
         else:
-            self._show("info-line", info_line(world, episode, step), layout=False)
+            self._info_line.fit(lambda width: info_line(world, episode, step, width))
 
     def _show(self, widget_id: str, text: Text, layout: bool = True) -> None:
         """Put ``text`` in a widget, unless it already shows exactly that: every update

@@ -59,29 +59,37 @@ def info_text(world: World, episode: Episode, step: Step) -> Text:
     return text
 
 
-def info_line(world: World, episode: Episode, step: Step) -> Text:
+def info_line(world: World, episode: Episode, step: Step, width: int | None = None) -> Text:
     """The Episode panel in one line, for a terminal too narrow for the panel: the same
-    figures, shortest first lost off the right edge."""
+    figures, in ``width`` cells: shorter labels when they must, and then no position
+    (the town shows it)."""
+    tiers = ((False, True), (True, True), (True, False))
+    return _fitted(width, (_info_line(world, episode, step, *tier) for tier in tiers))
+
+
+def _info_line(world: World, episode: Episode, step: Step, short: bool, where: bool) -> Text:
     message = episode.message
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("Episode ", "bold").append(f"{episode.number}", "bold")
-    text.append(f" · step {step.index + 1}/{episode.length}")
+    text.append("Ep " if short else "Episode ", "bold").append(f"{episode.number}", "bold")
+    text.append(f" · {'' if short else 'step '}{step.index + 1}/{episode.length}")
     reward = step.cumulative_reward
-    text.append(" · reward ").append(f"{reward:+.2f}", _sign_style(reward))
+    text.append(" · " if short else " · reward ").append(f"{reward:+.2f}", _sign_style(reward))
     text.append(f" · ε {step.epsilon:.2f} · stage {message['stage']}/{world.stages}")
     if step.time_of_day is not None:
         text.append(" · ").append(f"{step.time_of_day:02d}:00", "bold")
     if step.index == episode.last_index:
         text.append(" · ").append(*_outcome(message["outcome"]))
-    text.append(f" · ({step.position[0]}, {step.position[1]})", "dim")
-    text.append("".join(_standing_on(episode, step)), "dim")
+    if where:
+        text.append(f" · ({step.position[0]}, {step.position[1]})", "dim")
+    gap = " " if short else "  "
+    text.append("".join(_standing_on(episode, step, gap=gap if where else " · ")), "dim")
     return text
 
 
-def _standing_on(episode: Episode, step: Step) -> tuple[str, ...]:
-    """`` on Bed`` when the agent stands on an affordance."""
+def _standing_on(episode: Episode, step: Step, gap: str = "  ") -> tuple[str, ...]:
+    """``  on Bed`` (after ``gap``) when the agent stands on an affordance."""
     names = [name for name, cell in episode.affordances.items() if cell == step.position]
-    return (f"  on {', '.join(names)}",) if names else ()
+    return (f"{gap}on {', '.join(names)}",) if names else ()
 
 
 def _sign_style(value: float) -> str:

@@ -9,6 +9,7 @@ import pytest
 from hamlet.runtime.viewer.model import Episode, World
 from hamlet.runtime.viewer.panels import (
     StatusLine,
+    info_line,
     info_text,
     stats_text,
     status_text,
@@ -233,6 +234,21 @@ def test_the_charts_caption_keeps_every_figure_in_80_columns(width):
     full = trend_text([12, 500], 500, (40, 312.4)).plain  # room: the full labels
     assert full == "█ survival  latest 500  best 500 of 500   ◆ greedy eval 312.4 (ep 40)"
     assert trend_text([12, 500], 500, (40, 312.4), width=width).plain == full
+
+
+@pytest.mark.parametrize("width", NARROW)
+def test_the_episode_line_keeps_every_figure_in_80_columns(messages, world, width):
+    # 82 cells in full: a long run's episode on its last step, standing on HomeMeal
+    long = Episode({**messages[1], "episode": 123_456, "stage": 5, "outcome": "retired"})
+    cell = long.affordances["HomeMeal"]
+    step = dataclasses.replace(
+        long.step(long.last_index), position=cell, cumulative_reward=-1234.56
+    )
+    text = info_line(world, long, step, width=width)
+    assert text.cell_len <= width, text.plain
+    figures = ["123456", f"{long.length}/{long.length}", "-1234.56", "retired", "on HomeMeal"]
+    assert [f for f in figures if f not in text.plain] == []
+    assert info_line(world, long, step).plain.startswith("Episode 123456 · step ")  # room: all
 
 
 BUSY = StatusLine(
