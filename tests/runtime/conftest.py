@@ -72,3 +72,13 @@ def tiny_pack(folder: Path, source: str = "L0_0_minimal", **curriculum: str) -> 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     return tiny_pack(tmp_path)
+
+
+class FakeTime:
+    """A stand-in for ``time.perf_counter``: it moves only when a test moves ``now``."""
+
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -13,15 +13,7 @@ from hamlet.runtime.learning.phases import PHASES, PhaseClock
 from hamlet.runtime.learning.trainer import Trainer
 from hamlet.schemas import load_pack
 
-from ..conftest import tiny_pack
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from ..conftest import FakeTime, tiny_pack
 
 
 @pytest.fixture

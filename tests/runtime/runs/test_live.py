@@ -10,23 +10,17 @@ import pytest
 from hamlet.runtime.runs import live as live_module
 from hamlet.runtime.runs.live import Live
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from ..conftest import FakeTime
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    clock = FakeTime()
     monkeypatch.setattr(live_module.time, "perf_counter", clock)
     return clock
 
 
-def streaming(clock: Clock, agents: int = 4) -> tuple[Live, list[dict], SimpleNamespace]:
+def streaming(clock: FakeTime, agents: int = 4) -> tuple[Live, list[dict], SimpleNamespace]:
     """A Live that streams, over a stand-in trainer and stream (no world, no sockets)."""
     trainer = SimpleNamespace(
         env_steps=0, num_agents=agents, episodes_done=0, last_stats={},
@@ -40,7 +34,7 @@ def streaming(clock: Clock, agents: int = 4) -> tuple[Live, list[dict], SimpleNa
     return live, sent, trainer
 
 
-def test_an_evaluation_moments_after_the_stats_keeps_the_windows_rate(clock: Clock) -> None:
+def test_an_evaluation_moments_after_the_stats_keeps_the_windows_rate(clock: FakeTime) -> None:
     live, sent, trainer = streaming(clock)
     clock.now += 2.0
     trainer.env_steps = 100
@@ -56,7 +50,7 @@ def test_an_evaluation_moments_after_the_stats_keeps_the_windows_rate(clock: Clo
     assert sent[-1]["agent_steps_per_second"] == pytest.approx(60 * 4 / 1.01)
 
 
-def test_no_rate_before_a_whole_window(clock: Clock) -> None:
+def test_no_rate_before_a_whole_window(clock: FakeTime) -> None:
     live, sent, trainer = streaming(clock)
     clock.now += 0.2
     trainer.env_steps = 3

@@ -9,18 +9,12 @@ from hamlet.runtime.learning.episode import Episode
 from hamlet.runtime.runs import metrics as metrics_module
 from hamlet.runtime.runs.metrics import FLUSH_SECONDS, MetricsDB, read_episodes, read_rows
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
+from ..conftest import FakeTime
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    clock = FakeTime()
     monkeypatch.setattr(metrics_module.time, "perf_counter", clock)
     return clock
 

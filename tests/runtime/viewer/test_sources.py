@@ -33,6 +33,26 @@ def recorded_run(tmp_path_factory):
     return run_training(RunOptions(pack=pack, episodes=6, agents=1, out=folder / "runs"))
 
 
+def headers_at_the_first_episode(monkeypatch, then: str | None = None) -> list[tuple[str, str]]:
+    """Make every ViewerApp's ``run`` (in an 80x24 terminal) note its header's two parts
+    once an episode shows, then press ``then`` (or end); returns the notes."""
+    headers: list[tuple[str, str]] = []
+
+    def run(app: ViewerApp) -> None:
+        async def main():
+            async with app.run_test(size=(80, 24)) as pilot:
+                while app.episode is None:
+                    await pilot.pause(0.01)
+                headers.append((app.title, app.sub_title))
+                if then is not None:
+                    await pilot.press(then)
+
+        asyncio.run(main())
+
+    monkeypatch.setattr(ViewerApp, "run", run)
+    return headers
+
+
 def _play(app: ViewerApp, until, tries: int = 600) -> None:
     async def main():
         async with app.run_test(size=(110, 34)) as pilot:
@@ -128,19 +148,7 @@ def test_q_in_the_viewer_of_run_watch_ends_the_run_cleanly_with_status_0(
     """``hamlet run --watch``, then ``q`` once an episode shows: the run saves a final
     checkpoint, says it stopped (not interrupted) and how to go on, and exits 0. The
     header names the tool, then the source and pack: "training" once, not twice."""
-    headers = []
-
-    def run_until_q(app: ViewerApp) -> None:
-        async def main():
-            async with app.run_test(size=(80, 24)) as pilot:
-                while app.episode is None:
-                    await pilot.pause(0.01)
-                headers.append((app.title, app.sub_title))
-                await pilot.press("q")
-
-        asyncio.run(main())
-
-    monkeypatch.setattr(ViewerApp, "run", run_until_q)
+    headers = headers_at_the_first_episode(monkeypatch, then="q")
     argv = ["run", str(tiny_pack(tmp_path)), "--watch", "--episodes", "100000"]
     assert main([*argv, "--out", str(tmp_path / "runs")]) == 0
     assert headers == [("HAMLET", "training · tiny_L0_0_minimal")]
@@ -212,18 +220,7 @@ def test_watch_checkpoint_names_the_model_and_the_pack_once_in_80_columns(
 ):
     # The title once repeated the pack the header's second part names ("model_ep6.pt in
     # L0_5... — checkpoint · L0_5..."), and 80 columns cut it.
-    headers = []
-
-    def run_until_an_episode(app: ViewerApp) -> None:
-        async def main():
-            async with app.run_test(size=(80, 24)) as pilot:
-                while app.episode is None:
-                    await pilot.pause(0.01)
-                headers.append((app.title, app.sub_title))
-
-        asyncio.run(main())
-
-    monkeypatch.setattr(ViewerApp, "run", run_until_an_episode)
+    headers = headers_at_the_first_episode(monkeypatch)
     model = sorted((recorded_run.run_dir / "checkpoints").glob("model_ep*.pt"))[-1]
     assert main(["watch", "--checkpoint", str(model), "--episodes", "1"]) == 0
     assert headers == [(model.name, "checkpoint · tiny_L0_5_dual_resource")]
