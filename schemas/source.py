@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import Diagnostic, SpecError
+from .yaml_syntax import marked, resolve_plain, syntax_message
 
 PathKey = tuple[str | int, ...]
 _MAX_NODES = 200_000
@@ -87,8 +87,13 @@ def shown(text: str) -> str:
 
 
 def format_path(path: Sequence[str | int]) -> str:
-    """``('network', 'mlp', 'hidden', 0)`` -> ``network.mlp.hidden[0]``; a key that is
-    not printable is quoted: ``network["head\\n"]``."""
+    """A YAML path as messages write it; a key that is not printable is quoted.
+
+    >>> format_path(("network", "mlp", "hidden", 0))
+    'network.mlp.hidden[0]'
+    >>> print(format_path(("network", "head\\n")))
+    network["head\\n"]
+    """
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -152,7 +157,7 @@ def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
     except SpecError:
         raise
     except MarkedYAMLError as exc:
-        raise SpecError(_marked(exc, file, "E100", _syntax_message(exc), text)) from None
+        raise SpecError(marked(exc, file, "E100", syntax_message(exc), text)) from None
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise SpecError(
             Diagnostic("E100", f"invalid YAML: {exc}", hint="fix the YAML syntax", file=file)
@@ -321,41 +326,6 @@ class _Composer:
         )
 
 
-_INT = re.compile(r"[-+]?[0-9]+")
-_OCT = re.compile(r"0o[0-7]+")
-_HEX = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
-_NAN = re.compile(r"\.(nan|NaN|NAN)")
-
-
-def resolve_plain(text: str) -> Any:
-    """The value of an unquoted scalar under the YAML 1.2 core schema.
-
-    >>> [resolve_plain(t) for t in ("~", "true", "0x1F", "1e-3", "-.inf", "yes")]
-    [None, True, 31, 0.001, -inf, 'yes']
-    """
-    if text in ("", "~", "null", "Null", "NULL"):
-        return None
-    if text in ("true", "True", "TRUE"):
-        return True
-    if text in ("false", "False", "FALSE"):
-        return False
-    if _INT.fullmatch(text):
-        return int(text)
-    if _OCT.fullmatch(text):
-        return int(text[2:], 8)
-    if _HEX.fullmatch(text):
-        return int(text[2:], 16)
-    if _FLOAT.fullmatch(text):
-        return float(text)
-    if _INF.fullmatch(text):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if _NAN.fullmatch(text):
-        return float("nan")
-    return text
-
-
 def _place(event: Any) -> dict[str, int]:
     return {"line": event.start_mark.line + 1, "column": event.start_mark.column + 1}
 
@@ -376,49 +346,3 @@ def _yaml_type(value: Any) -> str:
     if value is None:
         return "null"
     return type(value).__name__
-
-
-def _marked(
-    exc: MarkedYAMLError, file: str, code: str, message: str, text: str | None = None
-) -> Diagnostic:
-    """The diagnostic of a syntax error, placed where the parser stopped. Where that is
-    past the last line of ``text`` (nothing there to show), it is placed where the
-    bracket, brace or quote left open begins, or else at the end of the last line."""
-    mark = exc.problem_mark or exc.context_mark
-    hint = "fix the YAML syntax near this place (indentation, brackets, quotes, `key: value`)"
-    if mark is not None and text is not None and mark.line >= len(text.splitlines()):
-        context = exc.context or ""
-        if exc.context_mark is not None and any(o in context for o in _OPENERS):
-            mark = exc.context_mark
-            message += ", which the file ends without closing"
-            hint = "close the bracket, brace or quote that begins here"
-        else:
-            lines = text.rstrip().splitlines() or [""]
-            mark = _Mark(len(lines) - 1, len(lines[-1]))
-            message += " at the end of the file"
-    return Diagnostic(
-        code,
-        message,
-        hint=hint,
-        file=file,
-        line=(mark.line + 1) if mark else None,
-        column=(mark.column + 1) if mark else None,
-    )
-
-
-_OPENERS = ("flow sequence", "flow mapping", "quoted scalar")
-"""What the parser was reading when a file ends too soon, in its words, that begins
-with a bracket, a brace or a quote."""
-
-
-@dataclass(frozen=True)
-class _Mark:
-    line: int
-    column: int
-
-
-def _syntax_message(exc: MarkedYAMLError) -> str:
-    problem = (exc.problem or "").strip()
-    context = (exc.context or "").strip()
-    text = f"{problem} {context}".strip() if problem else context
-    return f"invalid YAML: {text or 'syntax error'}"

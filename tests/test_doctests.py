@@ -15,6 +15,7 @@ MODULES = [
     "hamlet.schemas.pack_world",
     "hamlet.schemas.source",
     "hamlet.schemas.sweep",
+    "hamlet.schemas.yaml_syntax",
     "hamlet.compiler",
     "hamlet.compiler.load",
     "hamlet.compiler.pipeline",
